@@ -1,0 +1,1 @@
+//! Tickwire server library.

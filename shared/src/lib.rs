@@ -1,0 +1,11 @@
+//! Tickwire's shared half: wire messages, the codec, quantization, snapshot deltas and the game
+//! rules that client prediction must agree with. It does no I/O.
+
+pub mod arena;
+pub mod close_code;
+pub mod codec;
+pub mod delta;
+pub mod entity;
+pub mod protocol;
+pub mod quant;
+pub mod rules;

@@ -1,0 +1,120 @@
+//! The messages clients and the server exchange, one binary WebSocket frame each.
+//!
+//! Byte layouts are in docs/protocol.md; encoding goes through [`crate::codec`] only.
+
+use bincode::{Decode, Encode};
+
+use crate::arena::Arena;
+use crate::delta::Delta;
+
+/// Protocol version carried in [`Welcome`]; bumped on any incompatible wire change.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// The WebSocket subprotocol a client must offer and the server selects.
+pub const SUBPROTOCOL: &str = "tickwire.v1";
+/// Prefix of the subprotocol entry that carries a JWT for clients that cannot set headers.
+pub const BEARER_SUBPROTOCOL_PREFIX: &str = "tickwire.bearer.";
+
+/// A message from a client.
+#[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientMsg {
+    /// The player's controls for one tick.
+    Input(Input),
+    /// Asks for a [`ServerMsg::Pong`] echoing `client_time`, to measure round-trip time.
+    Ping { client_time: u64 },
+}
+
+/// One tick's controls. The server applies at most one input per player per tick, in sequence
+/// order, and repeats the last one when none arrived.
+#[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Input {
+    /// Increasing per connection; inputs at or below the last applied one are ignored.
+    pub seq: u32,
+    /// Bit set of [`crate::rules::buttons`]; unknown bits are ignored.
+    pub buttons: u8,
+    /// Aim angle, a full turn in 65536 steps, 0 = +x, counter-clockwise towards +y.
+    pub aim: u16,
+}
+
+/// A message from the server.
+#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+pub enum ServerMsg {
+    /// First message after the upgrade.
+    Welcome(Welcome),
+    /// The world at one tick, as a delta against a snapshot this client already has.
+    Snapshot(Snapshot),
+    /// Answer to [`ClientMsg::Ping`].
+    Pong { client_time: u64, server_tick: u32 },
+    /// The match is over; the server closes with `MATCH_ENDED` right after.
+    MatchEnded(MatchEnded),
+}
+
+/// What a client needs to know to take part in a match.
+#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+pub struct Welcome {
+    pub protocol_version: u16,
+    pub match_id: String,
+    pub player_id: String,
+    /// The network id of this player's entity.
+    pub entity: u32,
+    pub tick_rate: u16,
+    /// A snapshot is sent every this many ticks.
+    pub snapshot_interval: u16,
+    /// The server's tick when the player joined.
+    pub tick: u32,
+    pub score_limit: u16,
+    pub time_limit_secs: u32,
+    pub arena: Arena,
+}
+
+/// A world snapshot as a delta. `ack_input_seq` is the only per-client field and comes last, so
+/// the server can encode everything before it once and share the bytes between clients.
+#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub tick: u32,
+    /// Tick of the snapshot this delta applies to; 0 means a full snapshot (apply to nothing).
+    pub baseline: u32,
+    pub delta: Delta,
+    /// Game events since the baseline (empty in a full snapshot).
+    pub events: Vec<GameEvent>,
+    /// The last input sequence number the server applied for this client.
+    pub ack_input_seq: u32,
+}
+
+/// Something that happened, for kill feeds and sounds; the state itself is in the delta.
+#[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GameEvent {
+    Kill { tick: u32, killer: u32, victim: u32 },
+}
+
+/// Why a match ended.
+#[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    ScoreLimit,
+    TimeLimit,
+    /// Nobody was in the match for the empty timeout.
+    Empty,
+    /// An operator ended it.
+    Admin,
+    /// The server is shutting down.
+    Shutdown,
+    /// A server fault stopped it.
+    Error,
+}
+
+/// The final table of a match.
+#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+pub struct MatchEnded {
+    pub reason: EndReason,
+    pub tick: u32,
+    /// Sorted by score (highest first), then deaths (fewest first).
+    pub results: Vec<PlayerResult>,
+}
+
+/// One player's line in [`MatchEnded`].
+#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+pub struct PlayerResult {
+    pub entity: u32,
+    pub name: String,
+    pub score: u16,
+    pub deaths: u16,
+}
