@@ -1,1 +1,13 @@
-//! Tickwire server library.
+//! Tickwire's server: HTTP API, JWT auth, WebSocket sessions, the match registry and the
+//! fixed-tick simulation with delta replication. `main.rs` is a thin wrapper around [`app`].
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod game;
+pub mod http;
+pub mod metrics;
+pub mod net;
+pub mod registry;
+pub mod session;

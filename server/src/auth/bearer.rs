@@ -1,0 +1,47 @@
+//! Reading a bearer token from a request: the `Authorization` header, or for browsers the
+//! WebSocket subprotocol list entry `tickwire.bearer.<jwt>`.
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use axum::http::request::Parts;
+use shared::protocol::BEARER_SUBPROTOCOL_PREFIX;
+
+use crate::app::AppState;
+use crate::auth::{Claims, TokenKind};
+use crate::error::AppError;
+
+/// The token from `Authorization: Bearer <jwt>`, if any.
+pub fn from_authorization(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The token from a `Sec-WebSocket-Protocol` entry `tickwire.bearer.<jwt>`, if any.
+pub fn from_subprotocols(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix(BEARER_SUBPROTOCOL_PREFIX))
+}
+
+/// A request made with a valid player token.
+#[derive(Debug)]
+pub struct PlayerAuth(pub Claims);
+
+impl FromRequestParts<AppState> for PlayerAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = from_authorization(&parts.headers)
+            .ok_or_else(|| AppError::unauthorized("missing bearer token"))?;
+        state
+            .auth
+            .verify(token, TokenKind::Player)
+            .map(PlayerAuth)
+            .map_err(|e| AppError::unauthorized(e.to_string()))
+    }
+}

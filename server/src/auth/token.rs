@@ -1,0 +1,156 @@
+//! JWT issue and verify: HS256 only, with `iss`, `aud`, `exp` and a token kind checked.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// What a token lets its bearer do; a token of one kind is never accepted as the other.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    Player,
+    Admin,
+}
+
+/// The claims Tickwire puts in and expects of a token.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    /// Player id (or admin name).
+    pub sub: String,
+    /// Display name.
+    pub name: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub iss: String,
+    pub aud: String,
+    pub kind: TokenKind,
+}
+
+/// Why a token was refused. The message never contains the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    Missing,
+    TooLong,
+    /// Bad signature, algorithm, expiry, issuer, audience or shape.
+    Invalid(String),
+    WrongKind,
+}
+
+impl AuthError {
+    /// Short label for metrics and logs.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthError::Missing => "token_missing",
+            AuthError::TooLong => "token_too_long",
+            AuthError::Invalid(_) => "token_invalid",
+            AuthError::WrongKind => "token_wrong_kind",
+        }
+    }
+}
+
+impl std::fmt::Display for AuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuthError::Missing => write!(f, "no bearer token"),
+            AuthError::TooLong => write!(f, "token too long"),
+            AuthError::Invalid(why) => write!(f, "invalid token: {why}"),
+            AuthError::WrongKind => write!(f, "token of the wrong kind"),
+        }
+    }
+}
+
+/// Longest token accepted; real ones are a few hundred bytes.
+pub const MAX_TOKEN_BYTES: usize = 4096;
+/// Clock skew allowed on `exp` and `nbf`.
+const LEEWAY_SECS: u64 = 5;
+
+/// Signs and checks tokens with one HS256 secret.
+pub struct Auth {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    lifetime: Duration,
+}
+
+impl Auth {
+    pub fn new(secret: &[u8], issuer: &str, audience: &str, lifetime: Duration) -> Auth {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        Auth {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: issuer.into(),
+            audience: audience.into(),
+            lifetime,
+        }
+    }
+
+    /// Signs a token for `sub`; returns it and its expiry (Unix seconds).
+    pub fn issue(
+        &self,
+        sub: &str,
+        name: &str,
+        kind: TokenKind,
+    ) -> Result<(String, u64), AuthError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let claims = Claims {
+            sub: sub.into(),
+            name: name.into(),
+            iat: now,
+            exp: now + self.lifetime.as_secs(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            kind,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        Ok((token, claims.exp))
+    }
+
+    /// Checks `token` and that it is of `kind`.
+    pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, AuthError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::TooLong);
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| AuthError::Invalid(format!("{:?}", e.kind())))?;
+        if data.claims.kind != kind {
+            return Err(AuthError::WrongKind);
+        }
+        Ok(data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(secret: &[u8]) -> Auth {
+        Auth::new(secret, "tickwire", "tickwire", Duration::from_secs(60))
+    }
+
+    #[test]
+    fn issued_tokens_verify_for_their_kind_only() {
+        let a = auth(&[7; 32]);
+        let (token, _) = a.issue("p1", "ada", TokenKind::Player).expect("sign");
+        assert_eq!(
+            a.verify(&token, TokenKind::Player).map(|c| c.sub),
+            Ok("p1".into())
+        );
+        assert_eq!(
+            a.verify(&token, TokenKind::Admin),
+            Err(AuthError::WrongKind)
+        );
+        assert!(auth(&[8; 32]).verify(&token, TokenKind::Player).is_err());
+    }
+}

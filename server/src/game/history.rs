@@ -1,0 +1,70 @@
+//! The ring of recent snapshots that client baselines point into, and delta encoding against it.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use shared::codec::encode_snapshot_body;
+use shared::delta::{Entry, diff};
+use shared::protocol::GameEvent;
+
+/// Snapshots kept; a client whose baseline is older gets a full snapshot.
+pub const HISTORY_LEN: usize = 64;
+
+/// One sent snapshot and the events that happened in the ticks leading to it.
+#[derive(Debug)]
+pub struct Frame {
+    pub tick: u32,
+    pub entities: Arc<Vec<Entry>>,
+    pub events: Vec<GameEvent>,
+}
+
+#[derive(Debug, Default)]
+pub struct History {
+    frames: VecDeque<Frame>,
+}
+
+impl History {
+    pub fn push(&mut self, frame: Frame) {
+        if self.frames.len() == HISTORY_LEN {
+            self.frames.pop_front();
+        }
+        self.frames.push_back(frame);
+    }
+
+    pub fn latest(&self) -> Option<&Frame> {
+        self.frames.back()
+    }
+
+    /// Whether a baseline at `tick` is still held.
+    pub fn holds(&self, tick: u32) -> bool {
+        self.find(tick).is_some()
+    }
+
+    fn find(&self, tick: u32) -> Option<usize> {
+        // Ticks are pushed in increasing order.
+        self.frames.binary_search_by_key(&tick, |f| f.tick).ok()
+    }
+
+    /// The shared body of the newest snapshot as a delta against `baseline` (0 or a tick no
+    /// longer held: a full snapshot). Events are those after the baseline.
+    pub fn encode_latest(&self, baseline: u32, name_of: impl Fn(u32) -> String) -> Vec<u8> {
+        let Some(latest) = self.frames.back() else {
+            return Vec::new();
+        };
+        match self.find(baseline) {
+            Some(i) => {
+                let events: Vec<GameEvent> = self
+                    .frames
+                    .range(i + 1..)
+                    .flat_map(|f| f.events.iter().copied())
+                    .collect();
+                let delta = diff(&self.frames[i].entities, &latest.entities, name_of);
+                encode_snapshot_body(latest.tick, baseline, &delta, &events)
+            }
+            None => {
+                let delta = diff(&[], &latest.entities, name_of);
+                encode_snapshot_body(latest.tick, 0, &delta, &[])
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Sends the newest snapshot to every client: one encode per distinct baseline, shared bytes,
+//! and a non-blocking push into each bounded outbox.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+use tokio::sync::mpsc::error::TrySendError;
+
+use crate::game::clients::Clients;
+use crate::game::history::History;
+use crate::game::messages::Outgoing;
+use crate::game::sim::Sim;
+use crate::metrics::Metrics;
+
+/// Puts the newest snapshot in each client's outbox. A client whose outbox is full is skipped
+/// (its next delta is against its older baseline); one skipped `slow_limit` times in a row is
+/// returned so the caller can close it as too slow.
+pub fn broadcast(
+    sim: &Sim,
+    history: &History,
+    clients: &mut Clients,
+    metrics: &Metrics,
+    slow_limit: u32,
+) -> Vec<u64> {
+    let Some(latest) = history.latest().map(|f| f.tick) else {
+        return Vec::new();
+    };
+    // Usually one entry (everyone on the previous tick); a handful when clients lag or join.
+    let mut bodies: Vec<(u32, Bytes)> = Vec::with_capacity(2);
+    let mut too_slow = Vec::new();
+    let (mut sent, mut skipped) = (0u64, 0u64);
+    for (conn, client) in clients.iter_mut() {
+        let fits = client.outbox.capacity() > 0;
+        if fits {
+            let baseline = client.baseline.filter(|b| history.holds(*b)).unwrap_or(0);
+            let body = match bodies.iter().find(|(b, _)| *b == baseline) {
+                Some((_, body)) => body.clone(),
+                None => {
+                    let body = Bytes::from(history.encode_latest(baseline, |id| sim.name(id)));
+                    bodies.push((baseline, body.clone()));
+                    body
+                }
+            };
+            let frame = Outgoing::Snapshot {
+                body,
+                ack_input_seq: sim.last_input_seq(client.entity),
+            };
+            match client.outbox.try_send(frame) {
+                Ok(()) => {
+                    client.baseline = Some(latest);
+                    client.skipped_in_row = 0;
+                    sent += 1;
+                    continue;
+                }
+                // The session is gone; its Leave is on the way.
+                Err(TrySendError::Closed(_)) => continue,
+                Err(TrySendError::Full(_)) => {}
+            }
+        }
+        skipped += 1;
+        client.skipped_in_row += 1;
+        if client.skipped_in_row >= slow_limit {
+            too_slow.push(*conn);
+        }
+    }
+    metrics.snapshots_sent.fetch_add(sent, Relaxed);
+    metrics.snapshots_skipped.fetch_add(skipped, Relaxed);
+    too_slow
+}

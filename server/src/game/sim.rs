@@ -1,0 +1,376 @@
+//! `Sim`: one match's World and Schedule, and the few ways the match task touches them.
+
+use std::collections::HashMap;
+
+use bevy_ecs::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use shared::arena::Arena;
+use shared::delta::Entry;
+use shared::entity::{EntityKind, EntityState, flags};
+use shared::protocol::{EndReason, GameEvent, Input, PlayerResult};
+use shared::quant::sim_to_wire;
+
+use crate::game::components::*;
+use crate::game::options::MatchOptions;
+use crate::game::systems::{self, respawn::pick_spawn};
+
+/// A match's simulation. Never awaits and does no I/O.
+pub struct Sim {
+    world: World,
+    schedule: Schedule,
+    names: HashMap<u32, String>,
+}
+
+impl Sim {
+    pub fn new(options: &MatchOptions, arena: Arena) -> Sim {
+        let mut world = World::new();
+        let rate = options.tick_rate;
+        world.insert_resource(Clock { tick: 0, rate });
+        world.insert_resource(Limits {
+            score: options.score_limit,
+            last_tick: options.time_limit_secs.saturating_mul(u32::from(rate)),
+        });
+        world.insert_resource(Map(arena));
+        world.insert_resource(MatchRng(StdRng::seed_from_u64(options.seed)));
+        world.insert_resource(NetIds::default());
+        world.insert_resource(PendingEvents::default());
+        world.insert_resource(Outcome::default());
+        Sim {
+            world,
+            schedule: systems::schedule(),
+            names: HashMap::new(),
+        }
+    }
+
+    pub fn tick(&self) -> u32 {
+        self.world.resource::<Clock>().tick
+    }
+
+    pub fn arena(&self) -> &Arena {
+        &self.world.resource::<Map>().0
+    }
+
+    /// Adds a living player at a free spawn point; returns its entity and network id.
+    pub fn add_player(&mut self, name: &str) -> (Entity, u32) {
+        let living: Vec<(i32, i32)> = self
+            .world
+            .query::<(&Player, &Position)>()
+            .iter(&self.world)
+            .filter(|(p, _)| p.alive)
+            .map(|(_, pos)| (pos.x, pos.y))
+            .collect();
+        let (x, y) = self.world.resource_scope(|world, mut rng: Mut<MatchRng>| {
+            pick_spawn(&world.resource::<Map>().0, &mut rng, &living)
+        });
+        let id = self.world.resource_mut::<NetIds>().allocate();
+        let entity = self
+            .world
+            .spawn((
+                id,
+                Position { x, y },
+                Player::default(),
+                InputQueue::default(),
+            ))
+            .id();
+        self.names.insert(id.0, name.to_owned());
+        (entity, id.0)
+    }
+
+    /// Removes a player's entity (its projectiles fly on).
+    pub fn remove_player(&mut self, entity: Entity) {
+        if let Some(id) = self.world.get::<NetId>(entity) {
+            self.names.remove(&id.0);
+        }
+        self.world.despawn(entity);
+    }
+
+    /// Queues an input for the player's coming ticks. Returns false if an older input had to be
+    /// dropped to make room. Replayed or stale sequence numbers are ignored.
+    pub fn queue_input(&mut self, entity: Entity, input: Input) -> bool {
+        let Some(last) = self.world.get::<Player>(entity).map(|p| p.last_input_seq) else {
+            return true;
+        };
+        let Some(mut queue) = self.world.get_mut::<InputQueue>(entity) else {
+            return true;
+        };
+        let newest = queue.0.back().map_or(last, |i| i.seq);
+        if input.seq <= newest {
+            return true;
+        }
+        let mut kept = true;
+        if queue.0.len() >= Player::MAX_QUEUED {
+            queue.0.pop_front();
+            kept = false;
+        }
+        queue.0.push_back(input);
+        kept
+    }
+
+    /// Runs one tick.
+    pub fn step(&mut self) {
+        self.world.resource_mut::<Clock>().tick += 1;
+        self.schedule.run(&mut self.world);
+    }
+
+    /// Why the match should end, once it should.
+    pub fn outcome(&self) -> Option<EndReason> {
+        self.world.resource::<Outcome>().0
+    }
+
+    /// Takes the events of the ticks since the last call.
+    pub fn take_events(&mut self) -> Vec<GameEvent> {
+        std::mem::take(&mut self.world.resource_mut::<PendingEvents>().0)
+    }
+
+    /// The last input sequence applied for a player.
+    pub fn last_input_seq(&self, entity: Entity) -> u32 {
+        self.world
+            .get::<Player>(entity)
+            .map_or(0, |p| p.last_input_seq)
+    }
+
+    /// A player's name by network id.
+    pub fn name(&self, id: u32) -> String {
+        self.names.get(&id).cloned().unwrap_or_default()
+    }
+
+    /// The quantized world, sorted by network id: exactly what clients mirror.
+    pub fn snapshot(&mut self) -> Vec<Entry> {
+        let mut out: Vec<Entry> = Vec::new();
+        let mut players = self.world.query::<(&NetId, &Player, &Position)>();
+        for (id, p, pos) in players.iter(&self.world) {
+            out.push((
+                id.0,
+                EntityState {
+                    kind: EntityKind::Player,
+                    x: sim_to_wire(pos.x),
+                    y: sim_to_wire(pos.y),
+                    aim: p.aim,
+                    hp: p.hp,
+                    flags: if p.alive { flags::ALIVE } else { 0 },
+                    score: p.score,
+                    deaths: p.deaths,
+                    owner: 0,
+                    tick: 0,
+                },
+            ));
+        }
+        let mut projectiles = self.world.query::<(&NetId, &Projectile)>();
+        for (id, p) in projectiles.iter(&self.world) {
+            out.push((
+                id.0,
+                EntityState {
+                    kind: EntityKind::Projectile,
+                    x: p.x,
+                    y: p.y,
+                    aim: p.aim,
+                    hp: 0,
+                    flags: 0,
+                    score: 0,
+                    deaths: 0,
+                    owner: p.owner,
+                    tick: p.fired_tick,
+                },
+            ));
+        }
+        out.sort_unstable_by_key(|e| e.0);
+        out
+    }
+
+    /// The final table: by score (highest first), then deaths (fewest first).
+    pub fn results(&mut self) -> Vec<PlayerResult> {
+        let mut players = self.world.query::<(&NetId, &Player)>();
+        let mut results: Vec<PlayerResult> = players
+            .iter(&self.world)
+            .map(|(id, p)| PlayerResult {
+                entity: id.0,
+                name: self.names.get(&id.0).cloned().unwrap_or_default(),
+                score: p.score,
+                deaths: p.deaths,
+            })
+            .collect();
+        results.sort_by(|a, b| b.score.cmp(&a.score).then(a.deaths.cmp(&b.deaths)));
+        results
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::arena::{Point, Wall};
+    use shared::entity::EntityKind;
+    use shared::rules::buttons;
+
+    fn options() -> MatchOptions {
+        MatchOptions {
+            max_players: 8,
+            tick_rate: 30,
+            snapshot_interval: 1,
+            score_limit: 2,
+            time_limit_secs: 60,
+            seed: 1,
+            matchmaking: false,
+        }
+    }
+
+    fn open_arena() -> Arena {
+        Arena {
+            width: 2000,
+            height: 2000,
+            walls: vec![Wall {
+                x: 1800,
+                y: 0,
+                w: 20,
+                h: 2000,
+            }],
+            spawns: vec![Point { x: 100, y: 1000 }, Point { x: 400, y: 1000 }],
+        }
+    }
+
+    fn input(seq: u32, buttons: u8, aim: u16) -> Input {
+        Input { seq, buttons, aim }
+    }
+
+    fn state(sim: &mut Sim, id: u32) -> EntityState {
+        sim.snapshot()
+            .into_iter()
+            .find(|e| e.0 == id)
+            .map(|e| e.1)
+            .expect("entity present")
+    }
+
+    #[test]
+    fn flooded_inputs_move_one_step_per_tick() {
+        let mut sim = Sim::new(&options(), open_arena());
+        let (e, id) = sim.add_player("a");
+        let x0 = state(&mut sim, id).x;
+        let mut seq = 0;
+        for _ in 0..30 {
+            for _ in 0..10 {
+                seq += 1;
+                sim.queue_input(e, input(seq, buttons::RIGHT, 0));
+            }
+            sim.step();
+        }
+        let moved = f64::from(state(&mut sim, id).x - x0) / 16.0;
+        assert!(
+            moved <= 200.0 && moved > 190.0,
+            "moved {moved} units in 1 s"
+        );
+    }
+
+    #[test]
+    fn replayed_sequence_numbers_are_ignored() {
+        let mut sim = Sim::new(&options(), open_arena());
+        let (e, _) = sim.add_player("a");
+        sim.queue_input(e, input(5, buttons::RIGHT, 0));
+        sim.step();
+        sim.queue_input(e, input(5, buttons::LEFT, 0));
+        sim.queue_input(e, input(3, buttons::LEFT, 0));
+        sim.step();
+        assert_eq!(sim.last_input_seq(e), 5);
+    }
+
+    #[test]
+    fn fire_rate_is_capped_and_hits_kill_and_score() {
+        let mut sim = Sim::new(&options(), open_arena());
+        // Spawns are 300 units apart on one line; both spawn points are free for two players.
+        let (shooter, sid) = sim.add_player("shooter");
+        let (_victim, vid) = sim.add_player("victim");
+        let (s, v) = (state(&mut sim, sid), state(&mut sim, vid));
+        let aim = if v.x > s.x { 0 } else { 32768 };
+        let mut fired = 0;
+        let mut seq = 0;
+        for _ in 0..60 {
+            seq += 1;
+            sim.queue_input(shooter, input(seq, buttons::FIRE, aim));
+            sim.step();
+            fired += sim
+                .snapshot()
+                .iter()
+                .filter(|(_, st)| st.kind == EntityKind::Projectile && st.tick == sim.tick())
+                .count();
+        }
+        // 60 ticks at 30 Hz = 2 s; one shot per 8 ticks (266 ms) allows at most 8.
+        assert!((7..=8).contains(&fired), "fired {fired}");
+        let v = state(&mut sim, vid);
+        assert_eq!(v.deaths, 1, "4 hits of 25 kill");
+        assert_eq!(v.flags & shared::entity::flags::ALIVE, 0);
+        assert_eq!(state(&mut sim, sid).score, 1);
+        let kills: Vec<(u32, u32)> = sim
+            .take_events()
+            .into_iter()
+            .map(|GameEvent::Kill { killer, victim, .. }| (killer, victim))
+            .collect();
+        assert_eq!(kills, vec![(sid, vid)]);
+    }
+
+    #[test]
+    fn the_dead_cannot_move_or_fire_and_respawn_after_the_delay() {
+        let mut sim = Sim::new(&options(), open_arena());
+        let (shooter, sid) = sim.add_player("shooter");
+        let (victim, vid) = sim.add_player("victim");
+        let (s, v) = (state(&mut sim, sid), state(&mut sim, vid));
+        let aim = if v.x > s.x { 0 } else { 32768 };
+        let mut seq = 0;
+        while state(&mut sim, vid).flags & shared::entity::flags::ALIVE != 0 {
+            seq += 1;
+            sim.queue_input(shooter, input(seq, buttons::FIRE, aim));
+            sim.step();
+            assert!(sim.tick() < 300, "victim never died");
+        }
+        let died_at = state(&mut sim, vid);
+        for i in 0..80 {
+            sim.queue_input(victim, input(i + 1, buttons::RIGHT | buttons::FIRE, 0));
+            sim.queue_input(shooter, input(seq + i + 1, 0, aim));
+            sim.step();
+            let now = state(&mut sim, vid);
+            assert_eq!((now.x, now.y), (died_at.x, died_at.y), "dead player moved");
+            let own_shots = sim
+                .snapshot()
+                .iter()
+                .filter(|(_, st)| st.kind == EntityKind::Projectile && st.owner == vid)
+                .count();
+            assert_eq!(own_shots, 0, "dead player fired");
+        }
+        for _ in 0..20 {
+            sim.step();
+        }
+        let back = state(&mut sim, vid);
+        assert_ne!(
+            back.flags & shared::entity::flags::ALIVE,
+            0,
+            "respawned within 3 s"
+        );
+        assert_eq!(back.hp, shared::rules::MAX_HP);
+    }
+
+    #[test]
+    fn score_limit_ends_the_match() {
+        let mut sim = Sim::new(&options(), open_arena());
+        let (shooter, sid) = sim.add_player("shooter");
+        let (_v, vid) = sim.add_player("victim");
+        let mut seq = 0;
+        while sim.outcome().is_none() {
+            let (s, v) = (state(&mut sim, sid), state(&mut sim, vid));
+            let aim = if v.x > s.x { 0 } else { 32768 };
+            // Keep to the victim's row so shots stay on target after respawns.
+            let held = buttons::FIRE
+                | if v.y > s.y {
+                    buttons::DOWN
+                } else if v.y < s.y {
+                    buttons::UP
+                } else {
+                    0
+                };
+            seq += 1;
+            sim.queue_input(shooter, input(seq, held, aim));
+            sim.step();
+            assert!(sim.tick() < 30 * 60, "no end");
+        }
+        assert_eq!(sim.outcome(), Some(EndReason::ScoreLimit));
+        assert_eq!(sim.results()[0].entity, sid);
+        assert_eq!(sim.results()[0].score, 2);
+    }
+}

@@ -1,0 +1,28 @@
+//! The arena's systems, one small job each, run in order every tick.
+
+pub mod end;
+pub mod input;
+pub mod movement;
+pub mod projectiles;
+pub mod respawn;
+pub mod weapons;
+
+use bevy_ecs::prelude::*;
+
+/// The per-tick schedule: inputs → movement → weapons → projectiles (hits, damage, death) →
+/// respawn → end check. Chained, so each system sees the previous one's commands applied.
+pub fn schedule() -> Schedule {
+    let mut schedule = Schedule::default();
+    schedule.add_systems(
+        (
+            input::apply_inputs,
+            movement::move_players,
+            weapons::fire_weapons,
+            projectiles::fly_projectiles,
+            respawn::respawn_players,
+            end::check_end,
+        )
+            .chain(),
+    );
+    schedule
+}

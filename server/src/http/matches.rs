@@ -1,0 +1,105 @@
+//! Matches: `POST /v1/matchmake`, `POST /v1/matches`, `GET /v1/matches`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::HOST;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::bearer::PlayerAuth;
+use crate::error::AppError;
+use crate::game::options::MatchOptionsRequest;
+use crate::http::json::JsonBody;
+use crate::registry::{CreateError, MatchHandle};
+
+/// Where a client should connect for a match: same host it called, `/v1/ws?match=ID`.
+fn ws_url(state: &AppState, headers: &HeaderMap, id: &str) -> String {
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| state.config.bind.to_string(), str::to_owned);
+    format!("ws://{host}/v1/ws?match={id}")
+}
+
+fn too_many(_: CreateError) -> AppError {
+    AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "too_many_matches",
+        "the server runs as many matches as it may",
+    )
+}
+
+/// Reserves a seat in the fullest open match with room, or in a new one.
+pub async fn matchmake(
+    State(state): State<AppState>,
+    PlayerAuth(claims): PlayerAuth,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let defaults = || {
+        let req = MatchOptionsRequest {
+            matchmaking: Some(true),
+            ..Default::default()
+        };
+        // Server defaults are validated at start, so resolving them cannot fail.
+        req.resolve(state.config.tick_rate, state.config.max_players)
+            .unwrap_or_else(|_| unreachable!("defaults are valid"))
+    };
+    let handle = state
+        .registry
+        .matchmake(&claims.sub, defaults)
+        .map_err(too_many)?;
+    Ok(Json(
+        json!({ "match_id": handle.id, "ws_url": ws_url(&state, &headers, &handle.id) }),
+    ))
+}
+
+/// Creates a match with the given options (joinable by id; matchmaking only if asked).
+pub async fn create(
+    State(state): State<AppState>,
+    PlayerAuth(_): PlayerAuth,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<MatchOptionsRequest>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let options = req
+        .resolve(state.config.tick_rate, state.config.max_players)
+        .map_err(|m| AppError::bad_request("invalid_options", m))?;
+    let handle = state.registry.create(options).map_err(too_many)?;
+    let body = json!({
+        "match_id": handle.id,
+        "ws_url": ws_url(&state, &headers, &handle.id),
+        "match": summary(&handle),
+    });
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+#[derive(Serialize, Debug)]
+pub struct MatchSummary {
+    pub id: String,
+    pub players: usize,
+    pub capacity: u16,
+    pub tick_rate: u16,
+    pub snapshot_interval: u16,
+    pub tick: u32,
+    pub state: &'static str,
+    pub matchmaking: bool,
+}
+
+fn summary(m: &MatchHandle) -> MatchSummary {
+    MatchSummary {
+        id: m.id.clone(),
+        players: m.players(),
+        capacity: m.options.max_players,
+        tick_rate: m.options.tick_rate,
+        snapshot_interval: m.options.snapshot_interval,
+        tick: m.tick.load(std::sync::atomic::Ordering::Relaxed),
+        state: if m.is_ended() { "ended" } else { "running" },
+        matchmaking: m.options.matchmaking,
+    }
+}
+
+/// Lists running matches.
+pub async fn list(State(state): State<AppState>) -> Json<Vec<MatchSummary>> {
+    Json(state.registry.list().iter().map(|m| summary(m)).collect())
+}

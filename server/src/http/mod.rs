@@ -1,0 +1,6 @@
+//! HTTP API handlers (JSON in, JSON out, errors as [`crate::error::AppError`]).
+
+pub mod guest;
+pub mod health;
+pub mod json;
+pub mod matches;

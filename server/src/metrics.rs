@@ -1,0 +1,217 @@
+//! Process-wide counters and the tick-duration histogram, rendered as Prometheus text.
+//!
+//! Plain atomics: the tick loop records with a few relaxed adds and never takes a lock.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Upper bounds of the tick-duration buckets, in microseconds.
+pub const TICK_BUCKETS_US: [u64; 22] = [
+    10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 7_500,
+    10_000, 15_000, 25_000, 50_000, 100_000,
+];
+
+/// Handshake rejection reasons, each a label value of `tickwire_handshakes_rejected_total`.
+pub const REJECT_REASONS: [&str; 7] = [
+    "token_missing",
+    "token_too_long",
+    "token_invalid",
+    "token_wrong_kind",
+    "bad_request",
+    "no_such_match",
+    "match_full",
+];
+
+#[derive(Default)]
+pub struct Metrics {
+    pub ticks: AtomicU64,
+    pub overruns: AtomicU64,
+    pub ticks_dropped: AtomicU64,
+    tick_buckets: [AtomicU64; TICK_BUCKETS_US.len()],
+    tick_sum_ns: AtomicU64,
+    tick_max_ns: AtomicU64,
+    pub matches: AtomicU64,
+    pub players: AtomicU64,
+    pub connections: AtomicU64,
+    pub bytes_out: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub snapshots_sent: AtomicU64,
+    pub snapshots_skipped: AtomicU64,
+    pub inputs_dropped: AtomicU64,
+    pub closed_too_slow: AtomicU64,
+    pub closed_protocol_error: AtomicU64,
+    rejected: [AtomicU64; REJECT_REASONS.len()],
+}
+
+impl Metrics {
+    /// Records one tick's work (simulation and replication).
+    pub fn record_tick(&self, took: Duration) {
+        let ns = took.as_nanos().min(u128::from(u64::MAX)) as u64;
+        self.ticks.fetch_add(1, Relaxed);
+        self.tick_sum_ns.fetch_add(ns, Relaxed);
+        self.tick_max_ns.fetch_max(ns, Relaxed);
+        let us = ns / 1000;
+        if let Some(i) = TICK_BUCKETS_US.iter().position(|&b| us <= b) {
+            self.tick_buckets[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Counts a refused handshake; `reason` is one of [`REJECT_REASONS`].
+    pub fn reject(&self, reason: &str) {
+        if let Some(i) = REJECT_REASONS.iter().position(|r| *r == reason) {
+            self.rejected[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        let counter = |out: &mut String, name: &str, help: &str, v: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        };
+        let gauge = |out: &mut String, name: &str, help: &str, v: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        };
+        counter(
+            &mut out,
+            "tickwire_ticks_total",
+            "Simulation ticks run.",
+            self.ticks.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_tick_overruns_total",
+            "Ticks that started a full tick period or more late.",
+            self.overruns.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_ticks_dropped_total",
+            "Ticks skipped because a match fell too far behind.",
+            self.ticks_dropped.load(Relaxed),
+        );
+        let name = "tickwire_tick_duration_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Work per tick (simulation and replication), all matches.\n# TYPE {name} histogram"
+        );
+        let mut cumulative = 0;
+        for (b, count) in TICK_BUCKETS_US.iter().zip(&self.tick_buckets) {
+            cumulative += count.load(Relaxed);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{}\"}} {cumulative}",
+                *b as f64 / 1e6
+            );
+        }
+        let total = self.ticks.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {total}");
+        let _ = writeln!(
+            out,
+            "{name}_sum {}",
+            self.tick_sum_ns.load(Relaxed) as f64 / 1e9
+        );
+        let _ = writeln!(out, "{name}_count {total}");
+        let name = "tickwire_tick_duration_max_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Longest tick since start.\n# TYPE {name} gauge\n{name} {}",
+            self.tick_max_ns.load(Relaxed) as f64 / 1e9
+        );
+        gauge(
+            &mut out,
+            "tickwire_matches",
+            "Running matches.",
+            self.matches.load(Relaxed),
+        );
+        gauge(
+            &mut out,
+            "tickwire_players",
+            "Players in matches.",
+            self.players.load(Relaxed),
+        );
+        gauge(
+            &mut out,
+            "tickwire_connections",
+            "Open WebSocket connections.",
+            self.connections.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_bytes_out_total",
+            "WebSocket payload bytes sent.",
+            self.bytes_out.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_bytes_in_total",
+            "WebSocket payload bytes received.",
+            self.bytes_in.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_snapshots_sent_total",
+            "Snapshots put in client outboxes.",
+            self.snapshots_sent.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_snapshots_skipped_total",
+            "Snapshots not sent because a client's outbox was full.",
+            self.snapshots_skipped.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_inputs_dropped_total",
+            "Inputs dropped (queue full).",
+            self.inputs_dropped.load(Relaxed),
+        );
+        let name = "tickwire_closes_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Connections closed by the server, by reason.\n# TYPE {name} counter"
+        );
+        let _ = writeln!(
+            out,
+            "{name}{{reason=\"too_slow\"}} {}",
+            self.closed_too_slow.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "{name}{{reason=\"protocol_error\"}} {}",
+            self.closed_protocol_error.load(Relaxed)
+        );
+        let name = "tickwire_handshakes_rejected_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} WebSocket handshakes refused, by reason.\n# TYPE {name} counter"
+        );
+        for (reason, count) in REJECT_REASONS.iter().zip(&self.rejected) {
+            let _ = writeln!(out, "{name}{{reason=\"{reason}\"}} {}", count.load(Relaxed));
+        }
+        if let Some(cpu) = process_cpu_seconds() {
+            let name = "process_cpu_seconds_total";
+            let _ = writeln!(
+                out,
+                "# HELP {name} User and system CPU time of this process.\n# TYPE {name} counter\n{name} {cpu}"
+            );
+        }
+        out
+    }
+}
+
+/// utime + stime of this process from /proc/self/stat (Linux), in seconds.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    // USER_HZ is 100 on every Linux architecture Tickwire targets.
+    Some((utime + stime) / 100.0)
+}

@@ -1,0 +1,234 @@
+//! The match registry: running matches by id, seat accounting and matchmaking.
+//!
+//! Locks here are std mutexes held for a few instructions and never across an `.await`; the
+//! order is always registry map → one match's seats.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use shared::arena::Arena;
+use shared::delta::Entry;
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::game::messages::MatchCmd;
+use crate::game::options::MatchOptions;
+use crate::game::runner;
+use crate::game::sim::Sim;
+use crate::metrics::Metrics;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these short locks leaves consistent data; carry on.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Seats of one match: connected players plus unexpired matchmaking reservations.
+#[derive(Debug)]
+struct Seats {
+    max: usize,
+    connected: usize,
+    reserved: HashMap<String, Instant>,
+    ttl: Duration,
+}
+
+impl Seats {
+    fn purge(&mut self, now: Instant) {
+        let ttl = self.ttl;
+        self.reserved.retain(|_, at| now.duration_since(*at) < ttl);
+    }
+
+    fn occupied(&self) -> usize {
+        self.connected + self.reserved.len()
+    }
+
+    fn reserve(&mut self, player: &str, now: Instant) -> bool {
+        self.purge(now);
+        if let Some(at) = self.reserved.get_mut(player) {
+            *at = now;
+            return true;
+        }
+        if self.occupied() < self.max {
+            self.reserved.insert(player.to_owned(), now);
+            return true;
+        }
+        false
+    }
+
+    fn take(&mut self, player: &str, now: Instant) -> bool {
+        self.purge(now);
+        if self.reserved.remove(player).is_some() || self.occupied() < self.max {
+            self.connected += 1;
+            return true;
+        }
+        false
+    }
+}
+
+/// A running match as the rest of the server sees it.
+pub struct MatchHandle {
+    pub id: String,
+    pub options: MatchOptions,
+    pub inbox: mpsc::Sender<MatchCmd>,
+    pub tick: AtomicU32,
+    ended: AtomicBool,
+    seats: Mutex<Seats>,
+    latest: Mutex<Option<(u32, Arc<Vec<Entry>>)>>,
+}
+
+impl MatchHandle {
+    /// Takes a seat for `player` (theirs if reserved). False when the match is full or over.
+    pub fn take_seat(&self, player: &str) -> bool {
+        !self.is_ended() && lock(&self.seats).take(player, Instant::now())
+    }
+
+    /// Gives back a seat taken by [`Self::take_seat`].
+    pub fn release_seat(&self) {
+        let mut seats = lock(&self.seats);
+        seats.connected = seats.connected.saturating_sub(1);
+    }
+
+    /// Connected players.
+    pub fn players(&self) -> usize {
+        lock(&self.seats).connected
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.ended.load(Relaxed)
+    }
+
+    pub(crate) fn mark_ended(&self) {
+        self.ended.store(true, Relaxed);
+    }
+
+    /// The newest replicated world (tick, entities); for tests and operators.
+    pub fn latest_snapshot(&self) -> Option<(u32, Arc<Vec<Entry>>)> {
+        lock(&self.latest).clone()
+    }
+
+    pub(crate) fn set_latest(&self, tick: u32, entities: Arc<Vec<Entry>>) {
+        *lock(&self.latest) = Some((tick, entities));
+    }
+}
+
+/// Why a match could not be created.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CreateError {
+    TooManyMatches,
+}
+
+/// All running matches.
+pub struct Registry {
+    matches: Mutex<HashMap<String, Arc<MatchHandle>>>,
+    config: Arc<Config>,
+    metrics: Arc<Metrics>,
+    arena: Arena,
+}
+
+impl Registry {
+    pub fn new(config: Arc<Config>, metrics: Arc<Metrics>, arena: Arena) -> Registry {
+        Registry {
+            matches: Mutex::new(HashMap::new()),
+            config,
+            metrics,
+            arena,
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<MatchHandle>> {
+        lock(&self.matches).get(id).cloned()
+    }
+
+    /// Every running match.
+    pub fn list(&self) -> Vec<Arc<MatchHandle>> {
+        let mut all: Vec<_> = lock(&self.matches).values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
+    /// Starts a match task and registers it.
+    pub fn create(
+        self: &Arc<Self>,
+        options: MatchOptions,
+    ) -> Result<Arc<MatchHandle>, CreateError> {
+        let mut matches = lock(&self.matches);
+        self.create_locked(&mut matches, options)
+    }
+
+    fn create_locked(
+        self: &Arc<Self>,
+        matches: &mut HashMap<String, Arc<MatchHandle>>,
+        options: MatchOptions,
+    ) -> Result<Arc<MatchHandle>, CreateError> {
+        if matches.len() >= self.config.max_matches as usize {
+            return Err(CreateError::TooManyMatches);
+        }
+        let id = loop {
+            let id = format!("{:012x}", rand::random::<u64>() >> 16);
+            if !matches.contains_key(&id) {
+                break id;
+            }
+        };
+        let (tx, rx) = mpsc::channel(self.config.match_inbox);
+        let handle = Arc::new(MatchHandle {
+            id: id.clone(),
+            inbox: tx,
+            tick: AtomicU32::new(0),
+            ended: AtomicBool::new(false),
+            seats: Mutex::new(Seats {
+                max: usize::from(options.max_players),
+                connected: 0,
+                reserved: HashMap::new(),
+                ttl: self.config.seat_reservation,
+            }),
+            latest: Mutex::new(None),
+            options,
+        });
+        matches.insert(id, handle.clone());
+        self.metrics.matches.fetch_add(1, Relaxed);
+        let sim = Sim::new(&handle.options, self.arena.clone());
+        tokio::spawn(runner::run(
+            handle.clone(),
+            rx,
+            sim,
+            self.clone(),
+            self.config.clone(),
+            self.metrics.clone(),
+        ));
+        Ok(handle)
+    }
+
+    /// Reserves a seat for `player` in the fullest open matchmaking match with room, or in a
+    /// new match made with `options` when none has room.
+    pub fn matchmake(
+        self: &Arc<Self>,
+        player: &str,
+        options: impl FnOnce() -> MatchOptions,
+    ) -> Result<Arc<MatchHandle>, CreateError> {
+        let now = Instant::now();
+        let mut matches = lock(&self.matches);
+        let mut open: Vec<(usize, &Arc<MatchHandle>)> = matches
+            .values()
+            .filter(|m| m.options.matchmaking && !m.is_ended())
+            .map(|m| (lock(&m.seats).occupied(), m))
+            .collect();
+        open.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+        if let Some((_, m)) = open
+            .into_iter()
+            .find(|(_, m)| lock(&m.seats).reserve(player, now))
+        {
+            return Ok(m.clone());
+        }
+        let handle = self.create_locked(&mut matches, options())?;
+        lock(&handle.seats).reserve(player, now);
+        Ok(handle)
+    }
+
+    /// Forgets a match that has ended.
+    pub(crate) fn remove(&self, id: &str) {
+        if lock(&self.matches).remove(id).is_some() {
+            self.metrics.matches.fetch_sub(1, Relaxed);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! One task per connection: forwards decoded inputs to the match, writes the match's frames,
+//! answers pings, and closes with a documented code. Errors end only this connection.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use bytes::{BufMut, Bytes, BytesMut};
+use shared::close_code;
+use shared::codec::{decode_client, encode_server, snapshot_trailer};
+use shared::protocol::{ClientMsg, ServerMsg};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info};
+
+use crate::game::messages::{Joiner, MatchCmd, Outgoing};
+use crate::metrics::Metrics;
+use crate::registry::MatchHandle;
+
+/// How long a close frame may wait behind unread data before the socket is dropped anyway.
+const CLOSE_LINGER: Duration = Duration::from_secs(5);
+
+/// Everything a connection task needs, gathered during the handshake.
+pub struct Session {
+    pub conn: u64,
+    pub handle: Arc<MatchHandle>,
+    pub player_id: String,
+    pub name: String,
+    pub metrics: Arc<Metrics>,
+    pub outbox_frames: usize,
+}
+
+/// How the loop ended.
+enum End {
+    /// Close with this code.
+    Close(u16),
+    /// The peer closed or vanished; nothing to send.
+    Gone,
+}
+
+/// Runs the connection until it closes; the seat taken at the handshake is already ours.
+pub async fn run(mut socket: WebSocket, s: Session) {
+    s.metrics.connections.fetch_add(1, Relaxed);
+    let (out_tx, mut out_rx) = mpsc::channel(s.outbox_frames);
+    let (close_tx, mut close_rx) = oneshot::channel::<u16>();
+    let joiner = Joiner {
+        conn: s.conn,
+        player_id: s.player_id.clone(),
+        name: s.name.clone(),
+        outbox: out_tx,
+        close: close_tx,
+    };
+    let end = if s.handle.inbox.send(MatchCmd::Join(joiner)).await.is_err() {
+        // The match ended before it saw us; the seat is ours to give back.
+        s.handle.release_seat();
+        End::Close(close_code::MATCH_ENDED)
+    } else {
+        let end = serve(&mut socket, &s, &mut out_rx, &mut close_rx).await;
+        // The match may already have dropped us (too slow, ended); then this is ignored.
+        let _ = s.handle.inbox.send(MatchCmd::Leave { conn: s.conn }).await;
+        end
+    };
+    if let End::Close(code) = end {
+        let frame = CloseFrame {
+            code,
+            reason: close_code::reason(code).into(),
+        };
+        let _ = tokio::time::timeout(CLOSE_LINGER, socket.send(Message::Close(Some(frame)))).await;
+        if code == close_code::PROTOCOL_ERROR {
+            s.metrics.closed_protocol_error.fetch_add(1, Relaxed);
+        }
+    }
+    s.metrics.connections.fetch_sub(1, Relaxed);
+    debug!(match_id = %s.handle.id, player_id = %s.player_id, "connection closed");
+}
+
+async fn serve(
+    socket: &mut WebSocket,
+    s: &Session,
+    out_rx: &mut mpsc::Receiver<Outgoing>,
+    close_rx: &mut oneshot::Receiver<u16>,
+) -> End {
+    loop {
+        tokio::select! {
+            biased;
+            code = &mut *close_rx => {
+                // A dropped sender (match ended) is not a close order; the outbox says that.
+                return End::Close(code.unwrap_or(close_code::MATCH_ENDED));
+            }
+            out = out_rx.recv() => {
+                let Some(out) = out else { return End::Close(close_code::MATCH_ENDED) };
+                let frame = match out {
+                    Outgoing::Frame(bytes) => bytes,
+                    Outgoing::Snapshot { body, ack_input_seq } => with_trailer(&body, ack_input_seq),
+                };
+                if let Some(end) = write(socket, s, frame, close_rx).await {
+                    return end;
+                }
+            }
+            msg = socket.recv() => {
+                if let Some(end) = read(socket, s, msg, close_rx).await {
+                    return end;
+                }
+            }
+        }
+    }
+}
+
+/// A snapshot frame: the shared body, then this client's ack as the message's last field.
+fn with_trailer(body: &Bytes, ack: u32) -> Bytes {
+    let (trailer, len) = snapshot_trailer(ack);
+    let mut buf = BytesMut::with_capacity(body.len() + len);
+    buf.put_slice(body);
+    buf.put_slice(&trailer[..len]);
+    buf.freeze()
+}
+
+/// Writes one binary frame, giving up at once if the match orders a close meanwhile.
+async fn write(
+    socket: &mut WebSocket,
+    s: &Session,
+    frame: Bytes,
+    close_rx: &mut oneshot::Receiver<u16>,
+) -> Option<End> {
+    let len = frame.len() as u64;
+    tokio::select! {
+        biased;
+        code = &mut *close_rx => Some(End::Close(code.unwrap_or(close_code::MATCH_ENDED))),
+        sent = socket.send(Message::Binary(frame)) => match sent {
+            Ok(()) => {
+                s.metrics.bytes_out.fetch_add(len, Relaxed);
+                None
+            }
+            Err(_) => Some(End::Gone),
+        },
+    }
+}
+
+/// Handles one incoming message.
+async fn read(
+    socket: &mut WebSocket,
+    s: &Session,
+    msg: Option<Result<Message, axum::Error>>,
+    close_rx: &mut oneshot::Receiver<u16>,
+) -> Option<End> {
+    let data = match msg {
+        Some(Ok(Message::Binary(data))) => data,
+        Some(Ok(Message::Text(_))) => {
+            info!(match_id = %s.handle.id, player_id = %s.player_id, "text frame: protocol error");
+            return Some(End::Close(close_code::PROTOCOL_ERROR));
+        }
+        // Control frames: tungstenite answers pings itself.
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => return None,
+        Some(Ok(Message::Close(_))) | None => return Some(End::Gone),
+        Some(Err(e)) => {
+            let too_big = e.to_string().to_ascii_lowercase().contains("too long")
+                || e.to_string().to_ascii_lowercase().contains("too big");
+            debug!(match_id = %s.handle.id, player_id = %s.player_id, error = %e, "read error");
+            return Some(if too_big {
+                End::Close(close_code::MESSAGE_TOO_BIG)
+            } else {
+                End::Gone
+            });
+        }
+    };
+    s.metrics.bytes_in.fetch_add(data.len() as u64, Relaxed);
+    match decode_client(&data) {
+        Ok(ClientMsg::Input(input)) => {
+            let cmd = MatchCmd::Input {
+                conn: s.conn,
+                input,
+            };
+            match s.handle.inbox.try_send(cmd) {
+                Ok(()) => None,
+                Err(TrySendError::Full(_)) => {
+                    s.metrics.inputs_dropped.fetch_add(1, Relaxed);
+                    None
+                }
+                Err(TrySendError::Closed(_)) => Some(End::Close(close_code::MATCH_ENDED)),
+            }
+        }
+        Ok(ClientMsg::Ping { client_time }) => {
+            let pong = ServerMsg::Pong {
+                client_time,
+                server_tick: s.handle.tick.load(Relaxed),
+            };
+            write(socket, s, Bytes::from(encode_server(&pong)), close_rx).await
+        }
+        Err(e) => {
+            info!(match_id = %s.handle.id, player_id = %s.player_id, error = %e, "bad message: protocol error");
+            Some(End::Close(close_code::PROTOCOL_ERROR))
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! WebSocket sessions: the checked handshake and the per-connection task.
+
+pub mod connection;
+pub mod upgrade;

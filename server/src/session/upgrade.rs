@@ -1,0 +1,72 @@
+//! `GET /v1/ws?match=ID`: every check (token, match, seat) happens before the 101.
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use shared::protocol::SUBPROTOCOL;
+use tracing::debug;
+
+use crate::app::AppState;
+use crate::auth::bearer::{from_authorization, from_subprotocols};
+use crate::auth::{AuthError, TokenKind};
+use crate::error::AppError;
+use crate::session::connection::{self, Session};
+
+#[derive(Deserialize, Debug)]
+pub struct WsParams {
+    #[serde(rename = "match")]
+    match_id: Option<String>,
+}
+
+fn reject(state: &AppState, reason: &'static str, err: AppError) -> Response {
+    state.metrics.reject(reason);
+    debug!(reason, status = err.status.as_u16(), "handshake rejected");
+    err.into_response()
+}
+
+/// Checks the handshake and upgrades, or answers 400 / 401 / 404 / 409 without upgrading.
+pub async fn ws_handler(
+    State(state): State<AppState>,
+    Query(params): Query<WsParams>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let token = from_authorization(&headers).or_else(|| from_subprotocols(&headers));
+    let claims = match token
+        .ok_or(AuthError::Missing)
+        .and_then(|t| state.auth.verify(t, TokenKind::Player))
+    {
+        Ok(c) => c,
+        Err(e) => return reject(&state, e.reason(), AppError::unauthorized(e.to_string())),
+    };
+    let Some(match_id) = params.match_id else {
+        let err = AppError::bad_request("bad_request", "missing ?match=ID");
+        return reject(&state, "bad_request", err);
+    };
+    let Some(handle) = state.registry.get(&match_id).filter(|m| !m.is_ended()) else {
+        let err = AppError::new(StatusCode::NOT_FOUND, "no_such_match", "no such match");
+        return reject(&state, "no_such_match", err);
+    };
+    if !handle.take_seat(&claims.sub) {
+        let err = AppError::new(StatusCode::CONFLICT, "match_full", "the match is full");
+        return reject(&state, "match_full", err);
+    }
+    let limit = state.config.max_message_bytes;
+    let seat = handle.clone();
+    let session = Session {
+        conn: state.next_conn_id(),
+        handle,
+        player_id: claims.sub,
+        name: claims.name,
+        metrics: state.metrics.clone(),
+        outbox_frames: state.config.outbox_frames,
+    };
+    ws.protocols([SUBPROTOCOL])
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_failed_upgrade(move |_| seat.release_seat())
+        .on_upgrade(move |socket| connection::run(socket, session))
+        .into_response()
+}
