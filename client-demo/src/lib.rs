@@ -1,1 +1,14 @@
-//! Tickwire client library.
+//! Tickwire's Rust client: guest login and matchmaking over HTTP, a WebSocket connection that
+//! sends inputs and keeps a mirror of the world from snapshots, and the bots load generator.
+
+pub mod api;
+pub mod bots;
+pub mod connection;
+pub mod error;
+pub mod mirror;
+pub mod stats;
+
+pub use api::Api;
+pub use connection::{ConnectOptions, Connection, Event, TokenTransport};
+pub use error::ClientError;
+pub use mirror::Mirror;

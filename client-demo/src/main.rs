@@ -1,1 +1,73 @@
-fn main() {}
+//! `tickwire-demo`: the demo client's command line (today: `bots`, the load generator).
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use client_demo::bots::{self, BotsConfig};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tickwire-demo",
+    version,
+    about = "Tickwire demo client and load generator"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Fill matches with bots driving random inputs; print progress and a final report.
+    Bots {
+        /// Number of bots.
+        #[arg(long, default_value_t = 16)]
+        count: usize,
+        /// Seconds to play after the ramp-up.
+        #[arg(long, default_value_t = 30)]
+        duration: u64,
+        /// Server base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Bots connecting per second during the ramp-up.
+        #[arg(long, default_value_t = 100)]
+        ramp_per_sec: u32,
+        /// Prometheus endpoint to read server figures from ("none" to skip).
+        #[arg(long)]
+        metrics: Option<String>,
+        /// Seed of the bots' random inputs.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Bots {
+            count,
+            duration,
+            server,
+            ramp_per_sec,
+            metrics,
+            seed,
+        } => {
+            let metrics_url = match metrics.as_deref() {
+                Some("none") => None,
+                Some(url) => Some(url.to_owned()),
+                None => Some(format!("{}/metrics", server.trim_end_matches('/'))),
+            };
+            let report = bots::run(BotsConfig {
+                count,
+                duration: Duration::from_secs(duration),
+                server,
+                ramp_per_sec,
+                metrics_url,
+                seed,
+            })
+            .await;
+            print!("{report}");
+        }
+    }
+}
