@@ -117,7 +117,10 @@ async fn scrape(api: &Api, cfg: &BotsConfig) -> Option<ServerFigures> {
         .map(|t| ServerFigures::parse(&t))
 }
 
-fn counters(shared: &Shared) -> Vec<(u64, u64)> {
+/// (snapshots, bytes) received by one bot so far.
+type Counts = (u64, u64);
+
+fn counters(shared: &Shared) -> Vec<Counts> {
     shared
         .bots
         .iter()
@@ -144,7 +147,7 @@ fn report(
     cfg: &BotsConfig,
     shared: &Shared,
     connected: usize,
-    (before, after): (&[(u64, u64)], &[(u64, u64)]),
+    (before, after): (&[Counts], &[Counts]),
     window: f64,
     server: Option<(ServerFigures, ServerFigures)>,
 ) -> String {
