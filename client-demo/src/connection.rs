@@ -191,6 +191,17 @@ impl Connection {
             .map_err(|e| ClientError::WebSocket(e.to_string()))
     }
 
+    /// Writes bytes straight to the socket, bypassing WebSocket framing (tests use it to send
+    /// broken frames).
+    pub async fn write_raw_bytes(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        use tokio::io::AsyncWriteExt;
+        let stream = self.ws.get_mut();
+        stream
+            .write_all(bytes)
+            .await
+            .map_err(|e| ClientError::WebSocket(e.to_string()))
+    }
+
     /// Waits for the next server message, applies it, and says what it was.
     pub async fn next_event(&mut self) -> Result<Event, ClientError> {
         let msg = match recv_msg(&mut self.ws, &mut self.bytes_received).await {

@@ -2,9 +2,8 @@
 
 /// The server is shutting down (standard "going away").
 pub const GOING_AWAY: u16 = 1001;
-/// A frame or message over the size limit (standard "message too big").
-pub const MESSAGE_TOO_BIG: u16 = 1009;
-/// The client sent something that is not a valid client message (text frame, bad bytes).
+/// The client broke the protocol: a text frame, bytes that are not a client message, a broken
+/// WebSocket frame, or a frame or message over the size limit.
 pub const PROTOCOL_ERROR: u16 = 4000;
 /// The client did not read its snapshots fast enough for too long.
 pub const TOO_SLOW: u16 = 4001;
@@ -23,7 +22,6 @@ pub const SERVER_ERROR: u16 = 4006;
 pub fn reason(code: u16) -> &'static str {
     match code {
         GOING_AWAY => "server shutting down",
-        MESSAGE_TOO_BIG => "message too big",
         PROTOCOL_ERROR => "protocol error",
         TOO_SLOW => "too slow",
         RATE_LIMITED => "rate limited",

@@ -1,1 +1,136 @@
-//! End-to-end tests live in tests/tests/.
+//! Test harness for the end-to-end tests in `tests/tests/`: a real server on 127.0.0.1:0 and
+//! helpers that poll with deadlines instead of sleeping.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use client_demo::api::{GuestLogin, MatchTicket};
+use client_demo::{Api, ConnectOptions, Connection, Event};
+use server::app::{AppState, serve};
+use server::config::{Config, random_secret};
+use tokio::sync::oneshot;
+
+/// A server running in this process on an ephemeral loopback port.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub api: Api,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// Starts a server with the default config changed by `tune`.
+    pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config::with_secret(random_secret());
+        tune(&mut config);
+        let state = AppState::new(config).expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(serve(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            addr,
+            state,
+            api: Api::new(&format!("http://{addr}")),
+            _stop: stop,
+        }
+    }
+
+    pub fn ws_url(&self, match_id: &str) -> String {
+        format!("ws://{}/v1/ws?match={match_id}", self.addr)
+    }
+
+    pub async fn login(&self, name: &str) -> GuestLogin {
+        self.api.guest_login(name).await.expect("guest login")
+    }
+
+    /// Creates a match with `options` (JSON) using a throwaway player's token.
+    pub async fn create_match(&self, options: serde_json::Value) -> MatchTicket {
+        let owner = self.login("owner").await;
+        self.api
+            .create_match(&owner.token, options)
+            .await
+            .expect("create match")
+    }
+
+    /// Logs in as `name` and connects to `match_id`.
+    pub async fn join(&self, match_id: &str, name: &str) -> Connection {
+        self.join_with(match_id, name, ConnectOptions::default())
+            .await
+    }
+
+    pub async fn join_with(&self, match_id: &str, name: &str, opts: ConnectOptions) -> Connection {
+        let login = self.login(name).await;
+        Connection::connect(&self.ws_url(match_id), &login.token, opts)
+            .await
+            .expect("connect")
+    }
+}
+
+/// Polls `check` every 10 ms until it gives `Some`, failing the test after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Reads events until `pick` returns `Some`, failing the test after `timeout`.
+pub async fn read_until<T>(
+    conn: &mut Connection,
+    what: &str,
+    timeout: Duration,
+    mut pick: impl FnMut(&Event, &Connection) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let ev = tokio::time::timeout_at(deadline, conn.next_event())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+            .unwrap_or_else(|e| panic!("error while waiting for {what}: {e}"));
+        if let Some(v) = pick(&ev, conn) {
+            return v;
+        }
+    }
+}
+
+/// Reads until the server closes the connection and returns the close code.
+pub async fn close_code(conn: &mut Connection, timeout: Duration) -> u16 {
+    read_until(conn, "close", timeout, |ev, _| match ev {
+        Event::Closed { code, .. } => Some(*code),
+        _ => None,
+    })
+    .await
+}
+
+/// Reads `n` snapshots, failing after `timeout`.
+pub async fn snapshots(conn: &mut Connection, n: usize, timeout: Duration) {
+    let mut seen = 0;
+    read_until(conn, "snapshots", timeout, |ev, _| {
+        if matches!(ev, Event::Snapshot { .. }) {
+            seen += 1;
+        }
+        (seen >= n).then_some(())
+    })
+    .await
+}

@@ -154,13 +154,11 @@ async fn read(
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => return None,
         Some(Ok(Message::Close(_))) | None => return Some(End::Gone),
         Some(Err(e)) => {
-            let too_big = e.to_string().to_ascii_lowercase().contains("too long")
-                || e.to_string().to_ascii_lowercase().contains("too big");
             debug!(match_id = %s.handle.id, player_id = %s.player_id, error = %e, "read error");
-            return Some(if too_big {
-                End::Close(close_code::MESSAGE_TOO_BIG)
-            } else {
+            return Some(if is_peer_gone(e) {
                 End::Gone
+            } else {
+                End::Close(close_code::PROTOCOL_ERROR)
             });
         }
     };
@@ -191,5 +189,40 @@ async fn read(
             info!(match_id = %s.handle.id, player_id = %s.player_id, error = %e, "bad message: protocol error");
             Some(End::Close(close_code::PROTOCOL_ERROR))
         }
+    }
+}
+
+/// True when a read error means the connection is gone (I/O), false when the peer broke the
+/// protocol (bad framing, a frame or message over the size limit, bad UTF-8).
+fn is_peer_gone(e: axum::Error) -> bool {
+    let inner = e.into_inner();
+    match inner.downcast_ref::<tungstenite::Error>() {
+        Some(
+            tungstenite::Error::Protocol(_)
+            | tungstenite::Error::Capacity(_)
+            | tungstenite::Error::Utf8(_),
+        ) => false,
+        Some(_) => true,
+        // An error type this version does not know: treat the peer as broken, not gone.
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_peer_gone;
+    use tungstenite::error::{CapacityError, ProtocolError};
+
+    #[test]
+    fn broken_protocol_is_not_a_vanished_peer() {
+        let too_long = tungstenite::Error::Capacity(CapacityError::MessageTooLong {
+            size: 9,
+            max_size: 4,
+        });
+        assert!(!is_peer_gone(axum::Error::new(too_long)));
+        let unmasked = tungstenite::Error::Protocol(ProtocolError::UnmaskedFrameFromClient);
+        assert!(!is_peer_gone(axum::Error::new(unmasked)));
+        let reset = tungstenite::Error::Io(std::io::ErrorKind::ConnectionReset.into());
+        assert!(is_peer_gone(axum::Error::new(reset)));
     }
 }
