@@ -1,0 +1,74 @@
+//! Prints real frames (an input, a full snapshot and a delta snapshot from a real simulation)
+//! as hex, for docs/protocol.md: `cargo run -p server --example wire_examples`.
+
+use server::app::DEFAULT_MAP;
+use server::game::options::MatchOptions;
+use server::game::sim::Sim;
+use shared::arena::Arena;
+use shared::codec::{encode_client, encode_snapshot_body, snapshot_trailer};
+use shared::delta::diff;
+use shared::protocol::{ClientMsg, Input};
+use shared::rules::buttons;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn frame(
+    tick: u32,
+    baseline: u32,
+    base: &[shared::delta::Entry],
+    now: &[shared::delta::Entry],
+    sim: &Sim,
+    ack: u32,
+) -> Vec<u8> {
+    let delta = diff(base, now, |id| sim.name(id));
+    println!("  decoded: {delta:?}");
+    let mut bytes = encode_snapshot_body(tick, baseline, &delta, &[]);
+    let (t, n) = snapshot_trailer(ack);
+    bytes.extend_from_slice(&t[..n]);
+    bytes
+}
+
+fn main() {
+    let arena = Arena::from_json(DEFAULT_MAP).expect("embedded map");
+    let options = MatchOptions {
+        max_players: 16,
+        tick_rate: 30,
+        snapshot_interval: 1,
+        score_limit: 20,
+        time_limit_secs: 300,
+        seed: 42,
+        matchmaking: false,
+    };
+    let mut sim = Sim::new(&options, arena);
+    let (ada, _) = sim.add_player("ada");
+    sim.add_player("bob");
+    sim.step();
+    let first = sim.snapshot();
+    println!("full snapshot, tick 1, for ada (ack 0):");
+    println!("  {}", hex(&frame(1, 0, &[], &first, &sim, 0)));
+
+    let input = Input {
+        seq: 1,
+        buttons: buttons::RIGHT | buttons::FIRE,
+        aim: 16384,
+    };
+    println!(
+        "input {input:?}:\n  {}",
+        hex(&encode_client(&ClientMsg::Input(input)))
+    );
+    sim.queue_input(ada, input);
+    sim.step();
+    let second = sim.snapshot();
+    println!("delta snapshot, tick 2 against tick 1, for ada (ack 1):");
+    println!("  {}", hex(&frame(2, 1, &first, &second, &sim, 1)));
+    println!(
+        "ping client_time 1000:\n  {}",
+        hex(&encode_client(&ClientMsg::Ping { client_time: 1000 }))
+    );
+}
