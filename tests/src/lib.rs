@@ -111,6 +111,9 @@ pub async fn read_until<T>(
         if let Some(v) = pick(&ev, conn) {
             return v;
         }
+        if let Event::Closed { code, reason } = ev {
+            panic!("connection closed ({code} {reason}) while waiting for {what}");
+        }
     }
 }
 

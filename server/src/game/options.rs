@@ -82,7 +82,7 @@ impl MatchOptionsRequest {
             time_limit_secs: check(
                 "time_limit_secs",
                 self.time_limit_secs.unwrap_or(DEFAULT_TIME_LIMIT_SECS),
-                5,
+                1,
                 86_400,
             )?,
             seed: self.seed.unwrap_or_else(rand::random),

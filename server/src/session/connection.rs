@@ -31,6 +31,21 @@ pub struct Session {
     pub outbox_frames: usize,
 }
 
+/// The match's order to close at once; `None` once the match dropped it without an order.
+type CloseOrder = Option<oneshot::Receiver<u16>>;
+
+/// Waits for a close order. A dropped sender is not an order (the match ended or let the
+/// client go: whatever it queued in the outbox must still be written), so it waits forever then.
+async fn close_order(rx: &mut CloseOrder) -> u16 {
+    if let Some(r) = rx {
+        match r.await {
+            Ok(code) => return code,
+            Err(_) => *rx = None,
+        }
+    }
+    std::future::pending().await
+}
+
 /// How the loop ended.
 enum End {
     /// Close with this code.
@@ -43,7 +58,8 @@ enum End {
 pub async fn run(mut socket: WebSocket, s: Session) {
     s.metrics.connections.fetch_add(1, Relaxed);
     let (out_tx, mut out_rx) = mpsc::channel(s.outbox_frames);
-    let (close_tx, mut close_rx) = oneshot::channel::<u16>();
+    let (close_tx, close_rx) = oneshot::channel::<u16>();
+    let mut close_rx = Some(close_rx);
     let joiner = Joiner {
         conn: s.conn,
         player_id: s.player_id.clone(),
@@ -79,15 +95,12 @@ async fn serve(
     socket: &mut WebSocket,
     s: &Session,
     out_rx: &mut mpsc::Receiver<Outgoing>,
-    close_rx: &mut oneshot::Receiver<u16>,
+    close_rx: &mut CloseOrder,
 ) -> End {
     loop {
         tokio::select! {
             biased;
-            code = &mut *close_rx => {
-                // A dropped sender (match ended) is not a close order; the outbox says that.
-                return End::Close(code.unwrap_or(close_code::MATCH_ENDED));
-            }
+            code = close_order(close_rx) => return End::Close(code),
             out = out_rx.recv() => {
                 let Some(out) = out else { return End::Close(close_code::MATCH_ENDED) };
                 let frame = match out {
@@ -121,12 +134,12 @@ async fn write(
     socket: &mut WebSocket,
     s: &Session,
     frame: Bytes,
-    close_rx: &mut oneshot::Receiver<u16>,
+    close_rx: &mut CloseOrder,
 ) -> Option<End> {
     let len = frame.len() as u64;
     tokio::select! {
         biased;
-        code = &mut *close_rx => Some(End::Close(code.unwrap_or(close_code::MATCH_ENDED))),
+        code = close_order(close_rx) => Some(End::Close(code)),
         sent = socket.send(Message::Binary(frame)) => match sent {
             Ok(()) => {
                 s.metrics.bytes_out.fetch_add(len, Relaxed);
@@ -142,7 +155,7 @@ async fn read(
     socket: &mut WebSocket,
     s: &Session,
     msg: Option<Result<Message, axum::Error>>,
-    close_rx: &mut oneshot::Receiver<u16>,
+    close_rx: &mut CloseOrder,
 ) -> Option<End> {
     let data = match msg {
         Some(Ok(Message::Binary(data))) => data,

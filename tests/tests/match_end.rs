@@ -1,0 +1,41 @@
+//! A match that reaches its time limit sends every player the results, then closes with 4005.
+
+use std::time::Duration;
+
+use client_demo::Event;
+use serde_json::json;
+use shared::close_code::MATCH_ENDED;
+use shared::protocol::EndReason;
+use tests::{TestServer, close_code, eventually, read_until};
+
+#[tokio::test]
+async fn time_limit_sends_results_then_closes() {
+    let server = TestServer::start().await;
+    let m = server
+        .create_match(json!({ "tick_rate": 30, "time_limit_secs": 2 }))
+        .await;
+    let mut a = server.join(&m.match_id, "ada").await;
+    let mut b = server.join(&m.match_id, "bob").await;
+    for c in [&mut a, &mut b] {
+        let ended = read_until(c, "match end", Duration::from_secs(10), |ev, _| match ev {
+            Event::MatchEnded(m) => Some(m.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(ended.reason, EndReason::TimeLimit);
+        assert_eq!(ended.tick, 60, "2 s at 30 Hz");
+        let mut names: Vec<&str> = ended.results.iter().map(|r| r.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["ada", "bob"]);
+        assert_eq!(close_code(c, Duration::from_secs(5)).await, MATCH_ENDED);
+    }
+    eventually("match unregistered", Duration::from_secs(5), || async {
+        server
+            .state
+            .registry
+            .get(&m.match_id)
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
