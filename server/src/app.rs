@@ -10,12 +10,14 @@ use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use shared::arena::Arena;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::http::{guest, health, matches};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
+use crate::results::ResultsLog;
 use crate::session::upgrade::ws_handler;
 
 /// The map every match is played on, embedded so one binary deploys.
@@ -28,6 +30,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
+    /// One permit per open WebSocket; a session holds its permit until it ends.
+    pub connection_slots: Arc<Semaphore>,
     conn_ids: Arc<AtomicU64>,
 }
 
@@ -37,18 +41,37 @@ impl AppState {
         let arena = Arena::from_json(DEFAULT_MAP)?;
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::default());
-        let auth = Arc::new(Auth::new(
+        let mut auth = Auth::new(
             &config.jwt_secret,
             &config.jwt_issuer,
             &config.jwt_audience,
             config.token_lifetime,
+        );
+        if let Some(pem) = &config.jwt_public_key {
+            auth = auth.with_public_key(pem)?;
+        }
+        let auth = Arc::new(auth);
+        let connection_slots = Arc::new(Semaphore::new(config.max_connections as usize));
+        let results = match &config.results_log {
+            Some(path) => {
+                Some(Arc::new(ResultsLog::open(path).map_err(|e| {
+                    format!("results_log {}: {e}", path.display())
+                })?))
+            }
+            None => None,
+        };
+        let registry = Arc::new(Registry::new(
+            config.clone(),
+            metrics.clone(),
+            results,
+            arena,
         ));
-        let registry = Arc::new(Registry::new(config.clone(), metrics.clone(), arena));
         Ok(AppState {
             config,
             auth,
             registry,
             metrics,
+            connection_slots,
             conn_ids: Arc::new(AtomicU64::new(1)),
         })
     }
@@ -75,12 +98,24 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `/metrics` alone, for `metrics_bind`.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics))
+        .with_state(state)
+}
+
 /// Serves until `shutdown` completes. Accepted sockets get TCP_NODELAY and a modest send buffer.
+/// With `metrics_bind` set, `/metrics` is served there too.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Some(addr) = state.config.metrics_bind {
+        let metrics_listener = TcpListener::bind(addr).await?;
+        tokio::spawn(axum::serve(metrics_listener, metrics_app(state.clone())).into_future());
+    }
     let send_buffer = state.config.socket_send_buffer;
     let listener = listener.tap_io(move |tcp| crate::net::tune(tcp, send_buffer));
     axum::serve(listener, app(state))

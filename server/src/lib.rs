@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod game;
@@ -10,4 +11,5 @@ pub mod http;
 pub mod metrics;
 pub mod net;
 pub mod registry;
+pub mod results;
 pub mod session;

@@ -1,31 +1,72 @@
-//! `tickwire-server`: parse flags, set up logging, serve until ctrl-c or SIGTERM.
+//! `tickwire-server`: read the configuration, then serve, print the configuration, or mint an
+//! admin token.
+
+use std::process::ExitCode;
 
 use clap::Parser;
 use server::app::{AppState, serve};
-use server::config::{Args, Config};
+use server::auth::TokenKind;
+use server::cli::{Cli, Command};
+use server::config::{Config, LogFormat, load_raw};
 use tracing::{info, warn};
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_default())
-        .init();
-    match run(args).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tickwire-server: {e}");
-            std::process::ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    let (config, generated_secret) = Config::from_args(&args)?;
-    if generated_secret {
+fn run(cli: Cli) -> Result<(), String> {
+    let layers = cli.settings.layers().map_err(|e| e.to_string())?;
+    let raw = load_raw(&layers).map_err(|e| e.to_string())?;
+    let config = raw.validate().map_err(|e| e.to_string())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Config => {
+            print!("{}", raw.to_redacted_toml());
+            Ok(())
+        }
+        Command::AdminToken { name } => {
+            if config.jwt_secret_generated {
+                return Err("admin-token needs a configured jwt_secret or jwt_secret_file".into());
+            }
+            let state = AppState::new(config)?;
+            let (token, _) = state
+                .auth
+                .issue(&format!("admin:{name}"), &name, TokenKind::Admin)
+                .map_err(|e| e.to_string())?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Serve => {
+            init_logging(&config);
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("runtime: {e}"))?;
+            runtime.block_on(serve_forever(config))
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level).unwrap_or_default();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn serve_forever(config: Config) -> Result<(), String> {
+    if config.jwt_secret_generated {
         warn!(
-            "no JWT secret configured (TICKWIRE_JWT_SECRET or --jwt-secret-file): generated one; tokens will not survive a restart"
+            "no JWT secret configured (jwt_secret or jwt_secret_file): generated one; tokens will not survive a restart"
         );
+    }
+    if config.tls.is_some() {
+        return Err("tls_cert / tls_key: built-in TLS is not available in this build yet".into());
     }
     let bind = config.bind;
     let state = AppState::new(config)?;

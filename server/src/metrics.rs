@@ -13,7 +13,9 @@ pub const TICK_BUCKETS_US: [u64; 22] = [
 ];
 
 /// Handshake rejection reasons, each a label value of `tickwire_handshakes_rejected_total`.
-pub const REJECT_REASONS: [&str; 7] = [
+pub const REJECT_REASONS: [&str; 9] = [
+    "origin_not_allowed",
+    "too_many_connections",
     "token_missing",
     "token_too_long",
     "token_invalid",
@@ -39,6 +41,7 @@ pub struct Metrics {
     pub snapshots_sent: AtomicU64,
     pub snapshots_skipped: AtomicU64,
     pub inputs_dropped: AtomicU64,
+    pub messages_rate_limited: AtomicU64,
     pub closed_too_slow: AtomicU64,
     pub closed_protocol_error: AtomicU64,
     rejected: [AtomicU64; REJECT_REASONS.len()],

@@ -18,6 +18,7 @@ use crate::game::options::MatchOptions;
 use crate::game::runner;
 use crate::game::sim::Sim;
 use crate::metrics::Metrics;
+use crate::results::ResultsLog;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these short locks leaves consistent data; carry on.
@@ -121,17 +122,24 @@ pub enum CreateError {
 /// All running matches.
 pub struct Registry {
     matches: Mutex<HashMap<String, Arc<MatchHandle>>>,
-    config: Arc<Config>,
-    metrics: Arc<Metrics>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub results: Option<Arc<ResultsLog>>,
     arena: Arena,
 }
 
 impl Registry {
-    pub fn new(config: Arc<Config>, metrics: Arc<Metrics>, arena: Arena) -> Registry {
+    pub fn new(
+        config: Arc<Config>,
+        metrics: Arc<Metrics>,
+        results: Option<Arc<ResultsLog>>,
+        arena: Arena,
+    ) -> Registry {
         Registry {
             matches: Mutex::new(HashMap::new()),
             config,
             metrics,
+            results,
             arena,
         }
     }
@@ -188,14 +196,7 @@ impl Registry {
         matches.insert(id, handle.clone());
         self.metrics.matches.fetch_add(1, Relaxed);
         let sim = Sim::new(&handle.options, self.arena.clone());
-        tokio::spawn(runner::run(
-            handle.clone(),
-            rx,
-            sim,
-            self.clone(),
-            self.config.clone(),
-            self.metrics.clone(),
-        ));
+        tokio::spawn(runner::run(handle.clone(), rx, sim, self.clone()));
         Ok(handle)
     }
 

@@ -27,8 +27,21 @@ async fn time_limit_sends_results_then_closes() {
         let mut names: Vec<&str> = ended.results.iter().map(|r| r.name.as_str()).collect();
         names.sort_unstable();
         assert_eq!(names, ["ada", "bob"]);
+        // Results are durable before anyone is told the match ended.
+        let text = std::fs::read_to_string(&log).expect("results log written before MatchEnded");
+        let record: serde_json::Value =
+            serde_json::from_str(text.lines().next().expect("a line")).expect("json");
+        assert_eq!(record["match_id"], m.match_id.as_str());
+        assert_eq!(record["reason"], "time_limit");
+        assert_eq!(record["players"].as_array().map(Vec::len), Some(2));
+        assert!(
+            record["players"][0]["player_id"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("g_"))
+        );
         assert_eq!(close_code(c, Duration::from_secs(5)).await, MATCH_ENDED);
     }
+    let _ = std::fs::remove_file(&log);
     eventually("match unregistered", Duration::from_secs(5), || async {
         server
             .state

@@ -65,10 +65,13 @@ pub const MAX_TOKEN_BYTES: usize = 4096;
 /// Clock skew allowed on `exp` and `nbf`.
 const LEEWAY_SECS: u64 = 5;
 
-/// Signs and checks tokens with one HS256 secret.
+/// Signs tokens with the HS256 secret; verifies HS256 tokens with it and, when configured,
+/// RS256 or ES256 tokens from an external issuer with its public key. A token's algorithm picks
+/// the key, so an HS256 token can never be checked against the public key.
 pub struct Auth {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    hs256: DecodingKey,
+    external: Option<(Algorithm, DecodingKey)>,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -85,12 +88,28 @@ impl Auth {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         Auth {
             encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            hs256: DecodingKey::from_secret(secret),
+            external: None,
             validation,
             issuer: issuer.into(),
             audience: audience.into(),
             lifetime,
         }
+    }
+
+    /// Also accepts player tokens signed by an external issuer: RS256 for an RSA public key,
+    /// ES256 for an EC (P-256) one. The error says why the PEM was refused.
+    pub fn with_public_key(mut self, pem: &[u8]) -> Result<Auth, String> {
+        let external = match DecodingKey::from_rsa_pem(pem) {
+            Ok(key) => (Algorithm::RS256, key),
+            Err(_) => DecodingKey::from_ec_pem(pem)
+                .map(|key| (Algorithm::ES256, key))
+                .map_err(|e| {
+                    format!("jwt_public_key_file: not an RSA or EC public key in PEM: {e}")
+                })?,
+        };
+        self.external = Some(external);
+        Ok(self)
     }
 
     /// Signs a token for `sub`; returns it and its expiry (Unix seconds).
@@ -117,13 +136,22 @@ impl Auth {
         Ok((token, claims.exp))
     }
 
-    /// Checks `token` and that it is of `kind`.
+    /// Checks `token` and that it is of `kind`. Admin tokens must be HS256 (minted here).
     pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::TooLong);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| AuthError::Invalid(format!("{:?}", e.kind())))?;
+        let invalid =
+            |e: jsonwebtoken::errors::Error| AuthError::Invalid(format!("{:?}", e.kind()));
+        let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+        let key = match (&self.external, header.alg) {
+            (_, Algorithm::HS256) => &self.hs256,
+            (Some((alg, key)), a) if a == *alg && kind == TokenKind::Player => key,
+            _ => return Err(AuthError::Invalid("algorithm not allowed".into())),
+        };
+        let mut validation = self.validation.clone();
+        validation.algorithms = vec![header.alg];
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(invalid)?;
         if data.claims.kind != kind {
             return Err(AuthError::WrongKind);
         }

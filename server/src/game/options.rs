@@ -48,11 +48,9 @@ fn check<T: PartialOrd + std::fmt::Display + Copy>(
 
 impl MatchOptionsRequest {
     /// Fills gaps from the server defaults and validates every field.
-    pub fn resolve(
-        &self,
-        default_tick_rate: u16,
-        default_max_players: u16,
-    ) -> Result<MatchOptions, String> {
+    pub fn resolve(&self, defaults: &crate::config::Config) -> Result<MatchOptions, String> {
+        let default_tick_rate = defaults.tick_rate;
+        let default_max_players = defaults.max_players;
         let tick_rate = check(
             "tick_rate",
             self.tick_rate.unwrap_or(default_tick_rate),
@@ -69,7 +67,8 @@ impl MatchOptionsRequest {
             tick_rate,
             snapshot_interval: check(
                 "snapshot_interval",
-                self.snapshot_interval.unwrap_or(1),
+                self.snapshot_interval
+                    .unwrap_or(defaults.snapshot_interval.min(tick_rate)),
                 1,
                 tick_rate,
             )?,
@@ -102,7 +101,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            req.resolve(30, 16),
+            req.resolve(&crate::config::Config::with_secret(vec![0; 32])),
             Err("tick_rate = 500 is outside 1..=240".into())
         );
         let req = MatchOptionsRequest {
@@ -110,7 +109,7 @@ mod tests {
             ..Default::default()
         };
         assert!(
-            req.resolve(30, 16)
+            req.resolve(&crate::config::Config::with_secret(vec![0; 32]))
                 .is_err_and(|e| e.starts_with("max_players"))
         );
     }

@@ -1,17 +1,18 @@
 //! The match task: a fixed-timestep loop that drains the inbox, steps the simulation and
 //! replicates, with capped catch-up and an overrun count.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use shared::close_code;
 use shared::codec::encode_server;
-use shared::protocol::{EndReason, MatchEnded, PROTOCOL_VERSION, ServerMsg, Welcome};
+use shared::protocol::{EndReason, MatchEnded, PROTOCOL_VERSION, PlayerResult, ServerMsg, Welcome};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::config::Config;
 use crate::game::clients::{Client, Clients};
@@ -21,11 +22,13 @@ use crate::game::replicate::broadcast;
 use crate::game::sim::Sim;
 use crate::metrics::Metrics;
 use crate::registry::{MatchHandle, Registry};
+use crate::results::{MatchRecord, PlayerRecord, ResultsLog};
 
 /// Most ticks run back to back to catch up after a stall; the rest of the backlog is dropped.
 const MAX_CATCH_UP: u32 = 4;
 
 struct Match {
+    started_at_ms: u64,
     handle: Arc<MatchHandle>,
     sim: Sim,
     clients: Clients,
@@ -40,9 +43,9 @@ pub async fn run(
     mut inbox: mpsc::Receiver<MatchCmd>,
     sim: Sim,
     registry: Arc<Registry>,
-    config: Arc<Config>,
-    metrics: Arc<Metrics>,
 ) {
+    let config = registry.config.clone();
+    let metrics = registry.metrics.clone();
     let rate = handle.options.tick_rate;
     let interval = u32::from(handle.options.snapshot_interval);
     let period = Duration::from_secs_f64(1.0 / f64::from(rate));
@@ -50,6 +53,7 @@ pub async fn run(
     let slow_limit = (config.slow_client_timeout.as_secs_f64() * snapshots_per_sec).ceil() as u32;
     info!(match_id = %handle.id, tick_rate = rate, "match started");
     let mut m = Match {
+        started_at_ms: unix_ms(),
         handle,
         sim,
         clients: Clients::new(),
@@ -101,8 +105,26 @@ pub async fn run(
             empty_since = None;
         }
     };
-    m.finish(reason);
+    m.finish(reason, registry.results.clone()).await;
     registry.remove(&m.handle.id);
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The results log's name for an end reason.
+pub fn reason_name(reason: EndReason) -> &'static str {
+    match reason {
+        EndReason::ScoreLimit => "score_limit",
+        EndReason::TimeLimit => "time_limit",
+        EndReason::Empty => "empty",
+        EndReason::Admin => "admin",
+        EndReason::Shutdown => "shutdown",
+        EndReason::Error => "error",
+    }
 }
 
 impl Match {
@@ -184,11 +206,50 @@ impl Match {
         }
     }
 
-    /// Sends every player the results and lets their sessions close with MATCH_ENDED.
-    fn finish(&mut self, reason: EndReason) {
+    /// The record of this match as it ends.
+    fn record(&mut self, reason: EndReason, results: &[PlayerResult]) -> MatchRecord {
+        let ended_at_ms = unix_ms();
+        let player_ids: HashMap<u32, &str> = self
+            .clients
+            .values()
+            .map(|c| (c.net_id, c.player_id.as_str()))
+            .collect();
+        MatchRecord {
+            match_id: self.handle.id.clone(),
+            reason: reason_name(reason).into(),
+            started_at_ms: self.started_at_ms,
+            ended_at_ms,
+            duration_secs: ended_at_ms.saturating_sub(self.started_at_ms) as f64 / 1000.0,
+            ticks: self.sim.tick(),
+            tick_rate: self.handle.options.tick_rate,
+            players: results
+                .iter()
+                .map(|r| PlayerRecord {
+                    player_id: player_ids
+                        .get(&r.entity)
+                        .map_or_else(String::new, |p| (*p).to_owned()),
+                    name: r.name.clone(),
+                    entity: r.entity,
+                    score: r.score,
+                    deaths: r.deaths,
+                })
+                .collect(),
+        }
+    }
+
+    /// Writes the results durably, then sends every player the results and lets their sessions
+    /// close with MATCH_ENDED.
+    async fn finish(&mut self, reason: EndReason, log: Option<Arc<ResultsLog>>) {
         self.handle.mark_ended();
         let results = self.sim.results();
         info!(match_id = %self.handle.id, ?reason, tick = self.sim.tick(), ?results, "match ended");
+        let record = self.record(reason, &results);
+        if let Some(log) = log {
+            let written = tokio::task::spawn_blocking(move || log.append_blocking(&record)).await;
+            if !matches!(written, Ok(Ok(()))) {
+                error!(match_id = %self.handle.id, ?written, "could not write match results");
+            }
+        }
         let msg = ServerMsg::MatchEnded(MatchEnded {
             reason,
             tick: self.sim.tick(),

@@ -51,6 +51,13 @@ pub async fn guest_login(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<GuestRequest>,
 ) -> Result<Json<GuestResponse>, AppError> {
+    if !state.config.guest_login {
+        return Err(AppError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "guest_login_disabled",
+            "guest login is turned off on this server",
+        ));
+    }
     validate_name(&req.name).map_err(|m| AppError::bad_request("invalid_name", m))?;
     let player_id = format!("g_{:016x}", rand::random::<u64>());
     let (token, expires_at) = state

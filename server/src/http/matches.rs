@@ -14,13 +14,22 @@ use crate::game::options::MatchOptionsRequest;
 use crate::http::json::JsonBody;
 use crate::registry::{CreateError, MatchHandle};
 
-/// Where a client should connect for a match: same host it called, `/v1/ws?match=ID`.
+/// Where a client should connect for a match: `public_url` when configured, else the host it
+/// called; then `/v1/ws?match=ID`.
 fn ws_url(state: &AppState, headers: &HeaderMap, id: &str) -> String {
+    if let Some(base) = &state.config.public_url {
+        return format!("{base}/v1/ws?match={id}");
+    }
+    let scheme = if state.config.tls.is_some() {
+        "wss"
+    } else {
+        "ws"
+    };
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
         .map_or_else(|| state.config.bind.to_string(), str::to_owned);
-    format!("ws://{host}/v1/ws?match={id}")
+    format!("{scheme}://{host}/v1/ws?match={id}")
 }
 
 fn too_many(_: CreateError) -> AppError {
@@ -43,7 +52,7 @@ pub async fn matchmake(
             ..Default::default()
         };
         // Server defaults are validated at start, so resolving them cannot fail.
-        req.resolve(state.config.tick_rate, state.config.max_players)
+        req.resolve(&state.config)
             .unwrap_or_else(|_| unreachable!("defaults are valid"))
     };
     let handle = state
@@ -63,7 +72,7 @@ pub async fn create(
     JsonBody(req): JsonBody<MatchOptionsRequest>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let options = req
-        .resolve(state.config.tick_rate, state.config.max_players)
+        .resolve(&state.config)
         .map_err(|m| AppError::bad_request("invalid_options", m))?;
     let handle = state.registry.create(options).map_err(too_many)?;
     let body = json!({

@@ -11,7 +11,9 @@ use shared::close_code;
 use shared::codec::{decode_client, encode_server, snapshot_trailer};
 use shared::protocol::{ClientMsg, ServerMsg};
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
+
+use crate::session::rate_limit::TokenBucket;
 use tracing::{debug, info};
 
 use crate::game::messages::{Joiner, MatchCmd, Outgoing};
@@ -29,6 +31,10 @@ pub struct Session {
     pub name: String,
     pub metrics: Arc<Metrics>,
     pub outbox_frames: usize,
+    /// Client messages per second; the excess is dropped and counted.
+    pub input_rate_limit: u32,
+    /// This connection's place under `max_connections`, given back when the session ends.
+    pub _slot: OwnedSemaphorePermit,
 }
 
 /// The match's order to close at once; `None` once the match dropped it without an order.
@@ -97,6 +103,7 @@ async fn serve(
     out_rx: &mut mpsc::Receiver<Outgoing>,
     close_rx: &mut CloseOrder,
 ) -> End {
+    let mut bucket = TokenBucket::new(s.input_rate_limit, std::time::Instant::now());
     loop {
         tokio::select! {
             biased;
@@ -112,7 +119,7 @@ async fn serve(
                 }
             }
             msg = socket.recv() => {
-                if let Some(end) = read(socket, s, msg, close_rx).await {
+                if let Some(end) = read(socket, s, msg, close_rx, &mut bucket).await {
                     return end;
                 }
             }
@@ -156,6 +163,7 @@ async fn read(
     s: &Session,
     msg: Option<Result<Message, axum::Error>>,
     close_rx: &mut CloseOrder,
+    bucket: &mut TokenBucket,
 ) -> Option<End> {
     let data = match msg {
         Some(Ok(Message::Binary(data))) => data,
@@ -176,7 +184,12 @@ async fn read(
         }
     };
     s.metrics.bytes_in.fetch_add(data.len() as u64, Relaxed);
-    match decode_client(&data) {
+    let decoded = decode_client(&data);
+    if decoded.is_ok() && !bucket.allow(std::time::Instant::now()) {
+        s.metrics.messages_rate_limited.fetch_add(1, Relaxed);
+        return None;
+    }
+    match decoded {
         Ok(ClientMsg::Input(input)) => {
             let cmd = MatchCmd::Input {
                 conn: s.conn,

@@ -2,6 +2,7 @@
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
+use axum::http::header::{HOST, ORIGIN};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -33,6 +34,22 @@ pub async fn ws_handler(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if !origin_allowed(&state, &headers) {
+        let err = AppError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "origin not allowed",
+        );
+        return reject(&state, "origin_not_allowed", err);
+    }
+    let Ok(slot) = state.connection_slots.clone().try_acquire_owned() else {
+        let err = AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_connections",
+            "the server is at its connection limit",
+        );
+        return reject(&state, "too_many_connections", err);
+    };
     let token = from_authorization(&headers).or_else(|| from_subprotocols(&headers));
     let claims = match token
         .ok_or(AuthError::Missing)
@@ -54,6 +71,7 @@ pub async fn ws_handler(
         return reject(&state, "match_full", err);
     }
     let limit = state.config.max_message_bytes;
+    let handle_rate = handle.options.tick_rate;
     let seat = handle.clone();
     let session = Session {
         conn: state.next_conn_id(),
@@ -62,6 +80,8 @@ pub async fn ws_handler(
         name: claims.name,
         metrics: state.metrics.clone(),
         outbox_frames: state.config.outbox_frames,
+        input_rate_limit: input_rate(state.config.input_rate_limit, handle_rate),
+        _slot: slot,
     };
     ws.protocols([SUBPROTOCOL])
         .max_message_size(limit)
@@ -69,4 +89,31 @@ pub async fn ws_handler(
         .on_failed_upgrade(move |_| seat.release_seat())
         .on_upgrade(move |socket| connection::run(socket, session))
         .into_response()
+}
+
+/// Messages per second a connection may send: the configured limit, or twice the tick rate plus
+/// five (one input a tick, a ping, and room for jitter).
+fn input_rate(configured: u32, tick_rate: u16) -> u32 {
+    if configured == 0 {
+        2 * u32::from(tick_rate) + 5
+    } else {
+        configured
+    }
+}
+
+/// Browsers send Origin: it must be the server's own origin or an allowed one, compared
+/// exactly. Native clients send none: allowed when `allow_missing_origin` is on.
+fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return state.config.allow_missing_origin;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let allowed = &state.config.allowed_origins;
+    if allowed.iter().any(|a| a == "*" || a == origin) {
+        return true;
+    }
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+    host.is_some_and(|h| origin == format!("http://{h}") || origin == format!("https://{h}"))
 }

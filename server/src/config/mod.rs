@@ -1,0 +1,119 @@
+//! Server configuration: embedded defaults ← TOML file (`--config`) ← `TICKWIRE_*` environment
+//! ← command-line flags, validated once into a [`Config`] with errors that name the key, the
+//! value and the allowed range.
+
+pub mod duration;
+pub mod layers;
+pub mod raw;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use layers::{Layers, load_raw};
+pub use raw::RawConfig;
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The validated settings the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// Base of the `ws_url` handed to clients (`ws://host:port` or `wss://…`); `None`: derived from
+    /// each request's Host header.
+    pub public_url: Option<String>,
+    pub tick_rate: u16,
+    pub snapshot_interval: u16,
+    pub max_players: u16,
+    pub max_matches: u32,
+    pub max_connections: u32,
+    /// HS256 secret; never logged. Generated at start when none is configured.
+    pub jwt_secret: Vec<u8>,
+    /// True when `jwt_secret` was generated for this process.
+    pub jwt_secret_generated: bool,
+    /// PEM public key for RS256 / ES256 tokens from an external issuer.
+    pub jwt_public_key: Option<Vec<u8>>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub token_lifetime: Duration,
+    pub guest_login: bool,
+    /// Browser origins allowed to open WebSockets besides the server's own; `*` allows any.
+    pub allowed_origins: Vec<String>,
+    /// Whether upgrades without an Origin header (native clients) are allowed.
+    pub allow_missing_origin: bool,
+    /// Largest WebSocket message and frame accepted from a client.
+    pub max_message_bytes: usize,
+    /// Client messages per second per connection; 0 means twice the match's tick rate plus 5.
+    pub input_rate_limit: u32,
+    /// Snapshots a client's outbox holds before it is skipped.
+    pub outbox_frames: usize,
+    /// A client skipped this long in a row is closed as too slow.
+    pub slow_client_timeout: Duration,
+    /// Kernel send buffer asked for on each accepted socket.
+    pub socket_send_buffer: usize,
+    /// Reserved for reconnection (not implemented yet): how long a dropped player's entity waits.
+    pub reconnect_grace: Duration,
+    /// On shutdown, how long running matches may go on before they are ended.
+    pub drain_timeout: Duration,
+    /// A match with nobody in it for this long ends.
+    pub empty_match_timeout: Duration,
+    /// How long a matchmaking seat reservation waits for its player to connect.
+    pub seat_reservation: Duration,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    /// Serve `/metrics` on its own address too (it is always on the main listener).
+    pub metrics_bind: Option<SocketAddr>,
+    /// Append-only JSON-lines file of match results (fsynced before a match is torn down).
+    pub results_log: Option<PathBuf>,
+    /// TLS certificate chain and private key (PEM) for `wss://`.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Queue between sessions and one match.
+    pub match_inbox: usize,
+}
+
+/// Smallest accepted HS256 secret, in bytes (RFC 7518 §3.2: at least the hash size).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// A configuration error, naming the key and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "config: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// The embedded defaults with the given secret and no results log (tests use this).
+    pub fn with_secret(jwt_secret: Vec<u8>) -> Config {
+        let mut config = RawConfig::default()
+            .validate()
+            .unwrap_or_else(|e| unreachable!("embedded defaults are valid: {e}"));
+        config.jwt_secret = jwt_secret;
+        config.jwt_secret_generated = false;
+        config.results_log = None;
+        config
+    }
+
+    /// Loads every layer and validates the result.
+    pub fn load(layers: &Layers) -> Result<Config, ConfigError> {
+        load_raw(layers)?.validate()
+    }
+}
+
+/// 32 random bytes, for a dev server with no configured secret.
+pub fn random_secret() -> Vec<u8> {
+    use rand::RngCore;
+    let mut s = vec![0u8; MIN_SECRET_BYTES];
+    rand::rng().fill_bytes(&mut s);
+    s
+}

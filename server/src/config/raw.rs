@@ -1,0 +1,93 @@
+//! `RawConfig`: every key with its embedded default, as written in TOML (flat, one key a line).
+
+use serde::{Deserialize, Serialize};
+
+/// All keys. Numbers are wide here so that out-of-range values reach validation, which names
+/// the key and the allowed range; durations are strings such as `"30s"`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    pub bind: String,
+    pub public_url: String,
+    pub tick_rate: i64,
+    pub snapshot_interval: i64,
+    pub max_players: i64,
+    pub max_matches: i64,
+    pub max_connections: i64,
+    pub jwt_secret: String,
+    pub jwt_secret_file: String,
+    pub jwt_public_key_file: String,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub token_lifetime: String,
+    pub guest_login: bool,
+    pub allowed_origins: Vec<String>,
+    pub allow_missing_origin: bool,
+    pub max_message_bytes: i64,
+    pub input_rate_limit: i64,
+    pub outbox_frames: i64,
+    pub slow_client_timeout: String,
+    pub socket_send_buffer: i64,
+    pub reconnect_grace: String,
+    pub drain_timeout: String,
+    pub empty_match_timeout: String,
+    pub seat_reservation: String,
+    pub log_format: String,
+    pub log_level: String,
+    pub metrics_bind: String,
+    pub results_log: String,
+    pub tls_cert: String,
+    pub tls_key: String,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            bind: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            tick_rate: 30,
+            snapshot_interval: 1,
+            max_players: 16,
+            max_matches: 1000,
+            max_connections: 10_000,
+            jwt_secret: String::new(),
+            jwt_secret_file: String::new(),
+            jwt_public_key_file: String::new(),
+            jwt_issuer: "tickwire".into(),
+            jwt_audience: "tickwire".into(),
+            token_lifetime: "1h".into(),
+            guest_login: true,
+            allowed_origins: Vec::new(),
+            allow_missing_origin: true,
+            max_message_bytes: 4096,
+            input_rate_limit: 0,
+            outbox_frames: 8,
+            slow_client_timeout: "3s".into(),
+            socket_send_buffer: 64 * 1024,
+            reconnect_grace: "10s".into(),
+            drain_timeout: "30s".into(),
+            empty_match_timeout: "30s".into(),
+            seat_reservation: "15s".into(),
+            log_format: "text".into(),
+            log_level: "info".into(),
+            metrics_bind: String::new(),
+            results_log: "tickwire-results.jsonl".into(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+        }
+    }
+}
+
+/// Keys whose values are secrets: printed as `<redacted>`.
+pub const SECRET_KEYS: [&str; 1] = ["jwt_secret"];
+
+impl RawConfig {
+    /// The configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        if !shown.jwt_secret.is_empty() {
+            shown.jwt_secret = "<redacted>".into();
+        }
+        toml::to_string(&shown).unwrap_or_default()
+    }
+}

@@ -1,0 +1,240 @@
+//! `RawConfig` → `Config`: every key checked, errors naming the key, the value and the range.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::duration;
+use crate::config::raw::RawConfig;
+use crate::config::{Config, ConfigError, LogFormat, MIN_SECRET_BYTES, random_secret};
+
+fn int<T: TryFrom<i64>>(key: &str, v: i64, lo: i64, hi: i64) -> Result<T, ConfigError> {
+    if v < lo || v > hi {
+        return Err(ConfigError(format!("{key} = {v}: must be in {lo}..={hi}")));
+    }
+    T::try_from(v).map_err(|_| ConfigError(format!("{key} = {v}: out of range")))
+}
+
+fn dur(key: &str, v: &str, lo: Duration, hi: Duration) -> Result<Duration, ConfigError> {
+    let d = duration::parse(v).map_err(|e| ConfigError(format!("{key} = {e}")))?;
+    if d < lo || d > hi {
+        return Err(ConfigError(format!(
+            "{key} = {v:?}: must be in {}..={}",
+            duration::format(lo),
+            duration::format(hi)
+        )));
+    }
+    Ok(d)
+}
+
+fn addr(key: &str, v: &str) -> Result<SocketAddr, ConfigError> {
+    v.parse().map_err(|_| {
+        ConfigError(format!(
+            "{key} = {v:?}: expected an address like 127.0.0.1:8080"
+        ))
+    })
+}
+
+fn optional(v: &str) -> Option<&str> {
+    (!v.trim().is_empty()).then_some(v)
+}
+
+fn read_file(key: &str, path: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| ConfigError(format!("{key} = {path:?}: {e}")))
+}
+
+const SEC: Duration = Duration::from_secs(1);
+
+impl RawConfig {
+    /// Checks every key and builds the runtime [`Config`].
+    pub fn validate(&self) -> Result<Config, ConfigError> {
+        let tick_rate: u16 = int("tick_rate", self.tick_rate, 1, 240)?;
+        let public_url = match optional(&self.public_url) {
+            None => None,
+            Some(u) if u.starts_with("ws://") || u.starts_with("wss://") => {
+                Some(u.trim_end_matches('/').to_owned())
+            }
+            Some(u) => {
+                return Err(ConfigError(format!(
+                    "public_url = {u:?}: must start with ws:// or wss://"
+                )));
+            }
+        };
+        let (jwt_secret, jwt_secret_generated) = self.secret()?;
+        let jwt_public_key = optional(&self.jwt_public_key_file)
+            .map(|p| read_file("jwt_public_key_file", p))
+            .transpose()?;
+        let log_format = match self.log_format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError(format!(
+                    "log_format = {other:?}: must be \"text\" or \"json\""
+                )));
+            }
+        };
+        if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
+            return Err(ConfigError(format!(
+                "log_level = {:?}: expected a level (error, warn, info, debug, trace) or a filter",
+                self.log_level
+            )));
+        }
+        for o in &self.allowed_origins {
+            let ok = o == "*" || o.starts_with("http://") || o.starts_with("https://");
+            if !ok || o.ends_with('/') {
+                return Err(ConfigError(format!(
+                    "allowed_origins: {o:?} must be \"*\" or an origin like https://game.example (no path)"
+                )));
+            }
+        }
+        let tls = match (optional(&self.tls_cert), optional(&self.tls_key)) {
+            (None, None) => None,
+            (Some(c), Some(k)) => Some((PathBuf::from(c), PathBuf::from(k))),
+            _ => {
+                return Err(ConfigError(
+                    "tls_cert and tls_key must be set together".into(),
+                ));
+            }
+        };
+        Ok(Config {
+            bind: addr("bind", &self.bind)?,
+            public_url,
+            tick_rate,
+            snapshot_interval: int(
+                "snapshot_interval",
+                self.snapshot_interval,
+                1,
+                i64::from(tick_rate),
+            )?,
+            max_players: int("max_players", self.max_players, 1, 64)?,
+            max_matches: int("max_matches", self.max_matches, 1, 100_000)?,
+            max_connections: int("max_connections", self.max_connections, 1, 1_000_000)?,
+            jwt_secret,
+            jwt_secret_generated,
+            jwt_public_key,
+            jwt_issuer: nonempty("jwt_issuer", &self.jwt_issuer)?,
+            jwt_audience: nonempty("jwt_audience", &self.jwt_audience)?,
+            token_lifetime: dur(
+                "token_lifetime",
+                &self.token_lifetime,
+                60 * SEC,
+                30 * 86_400 * SEC,
+            )?,
+            guest_login: self.guest_login,
+            allowed_origins: self.allowed_origins.clone(),
+            allow_missing_origin: self.allow_missing_origin,
+            max_message_bytes: int("max_message_bytes", self.max_message_bytes, 64, 1 << 20)?,
+            input_rate_limit: int("input_rate_limit", self.input_rate_limit, 0, 10_000)?,
+            outbox_frames: int("outbox_frames", self.outbox_frames, 1, 1024)?,
+            slow_client_timeout: dur(
+                "slow_client_timeout",
+                &self.slow_client_timeout,
+                Duration::from_millis(100),
+                60 * SEC,
+            )?,
+            socket_send_buffer: int(
+                "socket_send_buffer",
+                self.socket_send_buffer,
+                4096,
+                16 << 20,
+            )?,
+            reconnect_grace: dur(
+                "reconnect_grace",
+                &self.reconnect_grace,
+                Duration::ZERO,
+                600 * SEC,
+            )?,
+            drain_timeout: dur(
+                "drain_timeout",
+                &self.drain_timeout,
+                Duration::ZERO,
+                3600 * SEC,
+            )?,
+            empty_match_timeout: dur(
+                "empty_match_timeout",
+                &self.empty_match_timeout,
+                SEC,
+                86_400 * SEC,
+            )?,
+            seat_reservation: dur("seat_reservation", &self.seat_reservation, SEC, 600 * SEC)?,
+            log_format,
+            log_level: self.log_level.clone(),
+            metrics_bind: optional(&self.metrics_bind)
+                .map(|a| addr("metrics_bind", a))
+                .transpose()?,
+            results_log: optional(&self.results_log).map(PathBuf::from),
+            tls,
+            match_inbox: 1024,
+        })
+    }
+
+    /// The HS256 secret from `jwt_secret` or `jwt_secret_file` (not both), else a generated one.
+    fn secret(&self) -> Result<(Vec<u8>, bool), ConfigError> {
+        let secret = match (optional(&self.jwt_secret), optional(&self.jwt_secret_file)) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError(
+                    "set jwt_secret or jwt_secret_file, not both".into(),
+                ));
+            }
+            (Some(s), None) => Some(("jwt_secret", s.as_bytes().to_vec())),
+            (None, Some(path)) => Some((
+                "jwt_secret_file",
+                read_file("jwt_secret_file", path)?.trim_ascii().to_vec(),
+            )),
+            (None, None) => None,
+        };
+        match secret {
+            // Never echo the secret itself.
+            Some((key, s)) if s.len() < MIN_SECRET_BYTES => Err(ConfigError(format!(
+                "{key}: {} bytes, must be at least {MIN_SECRET_BYTES}",
+                s.len()
+            ))),
+            Some((_, s)) => Ok((s, false)),
+            None => Ok((random_secret(), true)),
+        }
+    }
+}
+
+fn nonempty(key: &str, v: &str) -> Result<String, ConfigError> {
+    optional(v)
+        .map(str::to_owned)
+        .ok_or_else(|| ConfigError(format!("{key} must not be empty")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = RawConfig::default().validate().expect("valid");
+        assert_eq!(c.tick_rate, 30);
+        assert!(c.jwt_secret_generated);
+    }
+
+    #[test]
+    fn errors_name_key_value_and_range() {
+        let raw = RawConfig {
+            tick_rate: 500,
+            ..RawConfig::default()
+        };
+        assert_eq!(
+            raw.validate().expect_err("invalid").0,
+            "tick_rate = 500: must be in 1..=240"
+        );
+        let raw = RawConfig {
+            drain_timeout: "2h".into(),
+            ..RawConfig::default()
+        };
+        assert_eq!(
+            raw.validate().expect_err("invalid").0,
+            "drain_timeout = \"2h\": must be in 0s..=1h"
+        );
+        let raw = RawConfig {
+            jwt_secret: "short".into(),
+            ..RawConfig::default()
+        };
+        let e = raw.validate().expect_err("invalid").0;
+        assert!(e.contains("at least 32") && !e.contains("short"), "{e}");
+    }
+}
