@@ -10,7 +10,11 @@ use tests::{TestServer, close_code, eventually, read_until};
 
 #[tokio::test]
 async fn time_limit_sends_results_then_closes() {
-    let server = TestServer::start().await;
+    let log =
+        std::env::temp_dir().join(format!("tickwire-e2e-results-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let log_path = log.clone();
+    let server = TestServer::start_with(move |c| c.results_log = Some(log_path)).await;
     let m = server
         .create_match(json!({ "tick_rate": 30, "time_limit_secs": 2 }))
         .await;
