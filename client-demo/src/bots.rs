@@ -287,6 +287,11 @@ async fn play(
                         }
                     }
                     Event::MatchEnded(_) => {}
+                    Event::Settings { tick_rate, .. } => {
+                        let tick = Duration::from_secs_f64(1.0 / f64::from(tick_rate.max(1)));
+                        inputs = tokio::time::interval(tick);
+                        inputs.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                    }
                     Event::Closed { code, reason } => {
                         return Err(ClientError::Closed { code, reason });
                     }

@@ -55,6 +55,12 @@ pub enum Event {
     /// A pong arrived; the RTT is in [`Connection::rtt`].
     Pong,
     MatchEnded(MatchEnded),
+    /// An operator changed the match's timing from `tick` on; `welcome` now holds the new values.
+    Settings {
+        tick: u32,
+        tick_rate: u16,
+        snapshot_interval: u16,
+    },
     /// The server closed the connection.
     Closed {
         code: u16,
@@ -65,6 +71,7 @@ pub enum Event {
 /// An open connection to one match.
 pub struct Connection {
     ws: WebSocketStream<TcpStream>,
+    /// The Welcome, with `tick_rate` and `snapshot_interval` kept current by MatchSettings.
     pub welcome: Welcome,
     pub mirror: Mirror,
     next_seq: u32,
@@ -224,6 +231,19 @@ impl Connection {
                 Ok(Event::Pong)
             }
             ServerMsg::MatchEnded(m) => Ok(Event::MatchEnded(m)),
+            ServerMsg::MatchSettings {
+                tick,
+                tick_rate,
+                snapshot_interval,
+            } => {
+                self.welcome.tick_rate = tick_rate;
+                self.welcome.snapshot_interval = snapshot_interval;
+                Ok(Event::Settings {
+                    tick,
+                    tick_rate,
+                    snapshot_interval,
+                })
+            }
             ServerMsg::Welcome(_) => Err(ClientError::Protocol("second Welcome".into())),
         }
     }

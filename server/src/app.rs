@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::serve::ListenerExt;
 use shared::arena::Arena;
 use tokio::net::TcpListener;
@@ -14,7 +14,8 @@ use tokio::sync::Semaphore;
 
 use crate::auth::Auth;
 use crate::config::Config;
-use crate::http::{guest, health, matches};
+use crate::drain::{Drain, drain_on};
+use crate::http::{admin, guest, health, matches};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::results::ResultsLog;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
+    pub drain: Arc<Drain>,
     /// One permit per open WebSocket; a session holds its permit until it ends.
     pub connection_slots: Arc<Semaphore>,
     conn_ids: Arc<AtomicU64>,
@@ -71,6 +73,7 @@ impl AppState {
             auth,
             registry,
             metrics,
+            drain: Arc::new(Drain::default()),
             connection_slots,
             conn_ids: Arc::new(AtomicU64::new(1)),
         })
@@ -89,6 +92,17 @@ const BODY_LIMIT: usize = 16 * 1024;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/v1/admin/matches", get(admin::list))
+        .route(
+            "/v1/admin/matches/{id}",
+            get(admin::detail).patch(admin::patch).delete(admin::end),
+        )
+        .route(
+            "/v1/admin/matches/{id}/players/{entity}",
+            delete(admin::kick),
+        )
+        .route("/v1/admin/drain", post(admin::drain))
         .route("/metrics", get(health::metrics))
         .route("/v1/auth/guest", post(guest::guest_login))
         .route("/v1/matchmake", post(matches::matchmake))
@@ -105,13 +119,20 @@ pub fn metrics_app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes. Accepted sockets get TCP_NODELAY and a modest send buffer.
-/// With `metrics_bind` set, `/metrics` is served there too.
+/// Serves until `shutdown` completes (or a drain is requested) and the drain is over: new
+/// players are refused, matches end on their own or at the drain timeout. Accepted sockets get
+/// TCP_NODELAY and a modest send buffer. With `metrics_bind` set, `/metrics` is served there too.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let drained = drain_on(
+        shutdown,
+        state.drain.clone(),
+        state.registry.clone(),
+        state.config.drain_timeout,
+    );
     if let Some(addr) = state.config.metrics_bind {
         let metrics_listener = TcpListener::bind(addr).await?;
         tokio::spawn(axum::serve(metrics_listener, metrics_app(state.clone())).into_future());
@@ -119,6 +140,6 @@ pub async fn serve(
     let send_buffer = state.config.socket_send_buffer;
     let listener = listener.tap_io(move |tcp| crate::net::tune(tcp, send_buffer));
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(drained)
         .await
 }

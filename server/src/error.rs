@@ -25,6 +25,15 @@ impl AppError {
         AppError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// 503 while the server drains.
+    pub fn draining() -> AppError {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "draining",
+            "the server is shutting down and takes no new players",
+        )
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> AppError {
         AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }

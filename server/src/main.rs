@@ -76,11 +76,23 @@ async fn serve_forever(config: Config) -> Result<(), String> {
     info!(addr = %bind, "tickwire listening");
     serve(listener, state, shutdown_signal())
         .await
-        .map_err(|e| format!("serve: {e}"))
+        .map_err(|e| format!("serve: {e}"))?;
+    info!("stopped");
+    Ok(())
 }
 
-/// Completes on ctrl-c or SIGTERM.
+/// Completes on the first ctrl-c or SIGTERM; a second one exits the process at once.
 async fn shutdown_signal() {
+    one_signal().await;
+    info!("shutting down: draining (a second signal exits at once)");
+    tokio::spawn(async {
+        one_signal().await;
+        eprintln!("tickwire-server: second signal, exiting now");
+        std::process::exit(130);
+    });
+}
+
+async fn one_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -99,5 +111,4 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    info!("shutting down");
 }

@@ -13,7 +13,8 @@ pub const TICK_BUCKETS_US: [u64; 22] = [
 ];
 
 /// Handshake rejection reasons, each a label value of `tickwire_handshakes_rejected_total`.
-pub const REJECT_REASONS: [&str; 9] = [
+pub const REJECT_REASONS: [&str; 10] = [
+    "draining",
     "origin_not_allowed",
     "too_many_connections",
     "token_missing",

@@ -4,7 +4,7 @@
 //! order is always registry map → one match's seats.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -70,9 +70,12 @@ impl Seats {
 /// A running match as the rest of the server sees it.
 pub struct MatchHandle {
     pub id: String,
+    /// As created; the live timing is in `tick_rate` / `snapshot_interval`.
     pub options: MatchOptions,
     pub inbox: mpsc::Sender<MatchCmd>,
     pub tick: AtomicU32,
+    pub tick_rate: AtomicU16,
+    pub snapshot_interval: AtomicU16,
     ended: AtomicBool,
     seats: Mutex<Seats>,
     latest: Mutex<Option<(u32, Arc<Vec<Entry>>)>>,
@@ -122,6 +125,8 @@ pub enum CreateError {
 /// All running matches.
 pub struct Registry {
     matches: Mutex<HashMap<String, Arc<MatchHandle>>>,
+    /// Woken whenever a match is unregistered.
+    removed: tokio::sync::Notify,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub results: Option<Arc<ResultsLog>>,
@@ -137,6 +142,7 @@ impl Registry {
     ) -> Registry {
         Registry {
             matches: Mutex::new(HashMap::new()),
+            removed: tokio::sync::Notify::new(),
             config,
             metrics,
             results,
@@ -183,6 +189,8 @@ impl Registry {
             id: id.clone(),
             inbox: tx,
             tick: AtomicU32::new(0),
+            tick_rate: AtomicU16::new(options.tick_rate),
+            snapshot_interval: AtomicU16::new(options.snapshot_interval),
             ended: AtomicBool::new(false),
             seats: Mutex::new(Seats {
                 max: usize::from(options.max_players),
@@ -230,6 +238,18 @@ impl Registry {
     pub(crate) fn remove(&self, id: &str) {
         if lock(&self.matches).remove(id).is_some() {
             self.metrics.matches.fetch_sub(1, Relaxed);
+        }
+        self.removed.notify_waiters();
+    }
+
+    /// Completes when no match is running.
+    pub async fn all_ended(&self) {
+        loop {
+            let removed = self.removed.notified();
+            if lock(&self.matches).is_empty() {
+                return;
+            }
+            removed.await;
         }
     }
 }

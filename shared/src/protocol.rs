@@ -46,6 +46,12 @@ pub enum ServerMsg {
     Pong { client_time: u64, server_tick: u32 },
     /// The match is over; the server closes with `MATCH_ENDED` right after.
     MatchEnded(MatchEnded),
+    /// An operator changed the match's timing; it applies from tick `tick` on.
+    MatchSettings {
+        tick: u32,
+        tick_rate: u16,
+        snapshot_interval: u16,
+    },
 }
 
 /// What a client needs to know to take part in a match.

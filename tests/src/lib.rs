@@ -49,6 +49,29 @@ impl TestServer {
         format!("ws://{}/v1/ws?match={match_id}", self.addr)
     }
 
+    /// An admin-kind token signed with this server's secret.
+    pub fn admin_token(&self) -> String {
+        self.state
+            .auth
+            .issue("admin:tester", "tester", server::auth::TokenKind::Admin)
+            .expect("admin token")
+            .0
+    }
+
+    /// An HTTP request to this server with a bearer token.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let req = reqwest::Client::new().request(method, format!("http://{}{path}", self.addr));
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
     pub async fn login(&self, name: &str) -> GuestLogin {
         self.api.guest_login(name).await.expect("guest login")
     }

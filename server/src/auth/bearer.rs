@@ -2,13 +2,13 @@
 //! WebSocket subprotocol list entry `tickwire.bearer.<jwt>`.
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use shared::protocol::BEARER_SUBPROTOCOL_PREFIX;
 
 use crate::app::AppState;
-use crate::auth::{Claims, TokenKind};
+use crate::auth::{AuthError, Claims, TokenKind};
 use crate::error::AppError;
 
 /// The token from `Authorization: Bearer <jwt>`, if any.
@@ -43,5 +43,27 @@ impl FromRequestParts<AppState> for PlayerAuth {
             .verify(token, TokenKind::Player)
             .map(PlayerAuth)
             .map_err(|e| AppError::unauthorized(e.to_string()))
+    }
+}
+
+/// A request made with a valid admin token: none or a bad one is 401, a player's is 403.
+#[derive(Debug)]
+pub struct AdminAuth(pub Claims);
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = from_authorization(&parts.headers)
+            .ok_or_else(|| AppError::unauthorized("missing bearer token"))?;
+        match state.auth.verify(token, TokenKind::Admin) {
+            Ok(claims) => Ok(AdminAuth(claims)),
+            Err(AuthError::WrongKind) => Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "an admin token is required",
+            )),
+            Err(e) => Err(AppError::unauthorized(e.to_string())),
+        }
     }
 }

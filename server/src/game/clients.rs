@@ -1,40 +1,54 @@
-//! The match's view of each connected client: its entity, outbox and replication baseline.
+//! The match's view of each connected client: its entity, outbox, replication baseline and
+//! the figures operators see.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use bevy_ecs::entity::Entity;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
-use crate::game::messages::Outgoing;
+use crate::game::messages::{Joiner, Outgoing, SessionStats};
+use crate::game::stats::Rate;
 
 pub struct Client {
     pub entity: Entity,
     pub net_id: u32,
     pub player_id: String,
+    pub name: String,
     pub outbox: mpsc::Sender<Outgoing>,
     close: Option<oneshot::Sender<u16>>,
     /// Tick of the last snapshot put in the outbox; the next delta is against it.
     pub baseline: Option<u32>,
     /// Snapshots skipped in a row because the outbox was full.
     pub skipped_in_row: u32,
+    pub skipped_total: u64,
+    pub snapshots_sent: u64,
+    /// An encoded MatchSettings that did not fit the outbox yet.
+    pub pending_frame: Option<bytes::Bytes>,
+    pub stats: Arc<SessionStats>,
+    pub bytes_rate: Rate,
+    pub snapshot_rate: Rate,
 }
 
 impl Client {
-    pub fn new(
-        entity: Entity,
-        net_id: u32,
-        player_id: String,
-        outbox: mpsc::Sender<Outgoing>,
-        close: oneshot::Sender<u16>,
-    ) -> Client {
+    /// The match's record of a session that joined as `entity` / `net_id`.
+    pub fn new(j: Joiner, entity: Entity, net_id: u32, now: Instant) -> Client {
         Client {
             entity,
             net_id,
-            player_id,
-            outbox,
-            close: Some(close),
+            player_id: j.player_id,
+            name: j.name,
+            outbox: j.outbox,
+            close: Some(j.close),
             baseline: None,
             skipped_in_row: 0,
+            skipped_total: 0,
+            snapshots_sent: 0,
+            pending_frame: None,
+            stats: j.stats,
+            bytes_rate: Rate::new(now),
+            snapshot_rate: Rate::new(now),
         }
     }
 

@@ -57,7 +57,9 @@ impl Default for Player {
     }
 }
 
-/// A projectile: origin in wire fixed point (what clients get), direction and firing tick.
+/// A projectile: origin in wire fixed point, direction and the tick it left the origin (what
+/// clients get), and the tick it expires (server only). A tick-rate change moves the origin to
+/// where the projectile is and `fired_tick` to that tick, so the flight formula stays exact.
 #[derive(Component, Debug, Clone, Copy)]
 pub struct Projectile {
     pub owner: u32,
@@ -65,6 +67,7 @@ pub struct Projectile {
     pub y: i32,
     pub aim: u16,
     pub fired_tick: u32,
+    pub expires_tick: u32,
 }
 
 /// The current tick (1 is the first) and rate.

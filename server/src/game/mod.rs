@@ -7,6 +7,8 @@ pub mod history;
 pub mod messages;
 pub mod options;
 pub mod replicate;
+pub mod report;
 pub mod runner;
 pub mod sim;
+pub mod stats;
 pub mod systems;

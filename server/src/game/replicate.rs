@@ -30,7 +30,17 @@ pub fn broadcast(
     let mut too_slow = Vec::new();
     let (mut sent, mut skipped) = (0u64, 0u64);
     for (conn, client) in clients.iter_mut() {
-        let fits = client.outbox.capacity() > 0;
+        // A timing change waiting for room goes first, so the client reads it before the
+        // snapshots it applies to.
+        if let Some(frame) = client.pending_frame.take()
+            && client
+                .outbox
+                .try_send(Outgoing::Frame(frame.clone()))
+                .is_err()
+        {
+            client.pending_frame = Some(frame);
+        }
+        let fits = client.pending_frame.is_none() && client.outbox.capacity() > 0;
         if fits {
             let baseline = client.baseline.filter(|b| history.holds(*b)).unwrap_or(0);
             let body = match bodies.iter().find(|(b, _)| *b == baseline) {
@@ -49,6 +59,7 @@ pub fn broadcast(
                 Ok(()) => {
                     client.baseline = Some(latest);
                     client.skipped_in_row = 0;
+                    client.snapshots_sent += 1;
                     sent += 1;
                     continue;
                 }
@@ -59,6 +70,7 @@ pub fn broadcast(
         }
         skipped += 1;
         client.skipped_in_row += 1;
+        client.skipped_total += 1;
         if client.skipped_in_row >= slow_limit {
             too_slow.push(*conn);
         }

@@ -1,5 +1,5 @@
 //! The match task: a fixed-timestep loop that drains the inbox, steps the simulation and
-//! replicates, with capped catch-up and an overrun count.
+//! replicates, with capped catch-up and an overrun count. Timing can change between ticks.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,15 +17,41 @@ use tracing::{error, info, warn};
 use crate::config::Config;
 use crate::game::clients::{Client, Clients};
 use crate::game::history::{Frame, History};
-use crate::game::messages::{Joiner, MatchCmd, Outgoing};
+use crate::game::messages::{Joiner, MatchCmd, Outgoing, TimingChange};
 use crate::game::replicate::broadcast;
+use crate::game::report::{MatchReport, PlayerReport};
 use crate::game::sim::Sim;
+use crate::game::stats::{Rate, TickTimes};
 use crate::metrics::Metrics;
 use crate::registry::{MatchHandle, Registry};
 use crate::results::{MatchRecord, PlayerRecord, ResultsLog};
 
 /// Most ticks run back to back to catch up after a stall; the rest of the backlog is dropped.
 const MAX_CATCH_UP: u32 = 4;
+
+/// The loop's timing, derived from the tick rate and snapshot interval.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    rate: u16,
+    interval: u16,
+    period: Duration,
+    /// Snapshots skipped in a row before a client is too slow.
+    slow_limit: u32,
+}
+
+impl Timing {
+    fn new(rate: u16, interval: u16, slow_timeout: Duration) -> Timing {
+        let snapshots_per_sec = f64::from(rate) / f64::from(interval);
+        Timing {
+            rate,
+            interval,
+            period: Duration::from_secs_f64(1.0 / f64::from(rate)),
+            slow_limit: (slow_timeout.as_secs_f64() * snapshots_per_sec)
+                .ceil()
+                .max(1.0) as u32,
+        }
+    }
+}
 
 struct Match {
     started_at_ms: u64,
@@ -35,9 +61,17 @@ struct Match {
     history: History,
     metrics: Arc<Metrics>,
     config: Arc<Config>,
+    timing: Timing,
+    tick_times: TickTimes,
+    overruns: u64,
+    bytes_rate: Rate,
+    snapshot_rate: Rate,
+    /// Totals of clients that have left, so match rates do not drop when someone leaves.
+    departed_bytes: u64,
+    departed_snapshots: u64,
 }
 
-/// Runs a match until it ends, then writes the results to its players and unregisters it.
+/// Runs a match until it ends, then writes the results, tells the players and unregisters it.
 pub async fn run(
     handle: Arc<MatchHandle>,
     mut inbox: mpsc::Receiver<MatchCmd>,
@@ -45,28 +79,36 @@ pub async fn run(
     registry: Arc<Registry>,
 ) {
     let config = registry.config.clone();
-    let metrics = registry.metrics.clone();
-    let rate = handle.options.tick_rate;
-    let interval = u32::from(handle.options.snapshot_interval);
-    let period = Duration::from_secs_f64(1.0 / f64::from(rate));
-    let snapshots_per_sec = f64::from(rate) / f64::from(interval);
-    let slow_limit = (config.slow_client_timeout.as_secs_f64() * snapshots_per_sec).ceil() as u32;
-    info!(match_id = %handle.id, tick_rate = rate, "match started");
+    let now = Instant::now();
+    let timing = Timing::new(
+        handle.options.tick_rate,
+        handle.options.snapshot_interval,
+        config.slow_client_timeout,
+    );
+    info!(match_id = %handle.id, tick_rate = timing.rate, "match started");
     let mut m = Match {
         started_at_ms: unix_ms(),
         handle,
         sim,
         clients: Clients::new(),
         history: History::default(),
-        metrics,
+        metrics: registry.metrics.clone(),
         config,
+        timing,
+        tick_times: TickTimes::default(),
+        overruns: 0,
+        bytes_rate: Rate::new(now),
+        snapshot_rate: Rate::new(now),
+        departed_bytes: 0,
+        departed_snapshots: 0,
     };
-    let mut next = Instant::now() + period;
-    let mut empty_since = Some(Instant::now());
+    let mut next = now + m.timing.period;
+    let mut empty_since = Some(now);
     let reason = loop {
         tokio::time::sleep_until(next).await;
         let now = Instant::now();
-        if now.duration_since(next) >= period {
+        if now.duration_since(next) >= m.timing.period {
+            m.overruns += 1;
             m.metrics.overruns.fetch_add(1, Relaxed);
         }
         let mut steps = 0;
@@ -74,24 +116,26 @@ pub async fn run(
         let mut started = Instant::now();
         while next <= now && steps < MAX_CATCH_UP {
             if steps > 0 {
-                m.metrics.record_tick(started.elapsed());
+                m.record_tick(started);
                 started = Instant::now();
             }
             m.drain(&mut inbox);
             m.sim.step();
-            snapshot_due |= m.sim.tick().is_multiple_of(interval);
-            next += period;
+            snapshot_due |= m.sim.tick().is_multiple_of(u32::from(m.timing.interval));
+            next += m.timing.period;
             steps += 1;
         }
         if snapshot_due || m.sim.outcome().is_some() {
-            m.replicate(slow_limit);
+            m.replicate();
         }
         m.handle.tick.store(m.sim.tick(), Relaxed);
-        m.metrics.record_tick(started.elapsed());
+        m.record_tick(started);
+        m.sample_rates(now);
         if next <= now {
-            let behind = now.duration_since(next).as_nanos() / period.as_nanos().max(1) + 1;
+            let behind =
+                now.duration_since(next).as_nanos() / m.timing.period.as_nanos().max(1) + 1;
             m.metrics.ticks_dropped.fetch_add(behind as u64, Relaxed);
-            next = now + period;
+            next = now + m.timing.period;
         }
         if let Some(reason) = m.sim.outcome() {
             break reason;
@@ -127,8 +171,23 @@ pub fn reason_name(reason: EndReason) -> &'static str {
     }
 }
 
+/// The close code that follows MatchEnded: 1001 when the server is going away.
+fn close_code_for(reason: EndReason) -> u16 {
+    match reason {
+        EndReason::Shutdown => close_code::GOING_AWAY,
+        EndReason::Error => close_code::SERVER_ERROR,
+        _ => close_code::MATCH_ENDED,
+    }
+}
+
 impl Match {
-    /// Applies everything sessions sent since the last tick, without waiting.
+    fn record_tick(&mut self, started: Instant) {
+        let took = started.elapsed();
+        self.metrics.record_tick(took);
+        self.tick_times.record(started, took);
+    }
+
+    /// Applies everything sent since the last tick, without waiting.
     fn drain(&mut self, inbox: &mut mpsc::Receiver<MatchCmd>) {
         while let Ok(cmd) = inbox.try_recv() {
             match cmd {
@@ -141,6 +200,31 @@ impl Match {
                     }
                 }
                 MatchCmd::Leave { conn } => self.remove(conn),
+                MatchCmd::Inspect { detail, reply } => {
+                    let _ = reply.send(self.report(detail));
+                }
+                MatchCmd::Configure { change, by, reply } => {
+                    let _ = reply.send(self.configure(change, &by));
+                }
+                MatchCmd::End { reason, by } => {
+                    info!(target: "tickwire::audit", admin = %by, match_id = %self.handle.id, ?reason, "end match");
+                    self.sim.end_now(reason);
+                }
+                MatchCmd::Kick { entity, by, reply } => {
+                    let conn = self
+                        .clients
+                        .iter()
+                        .find(|(_, c)| c.net_id == entity)
+                        .map(|(k, _)| *k);
+                    if let Some(conn) = conn {
+                        info!(target: "tickwire::audit", admin = %by, match_id = %self.handle.id, entity, "kick player");
+                        if let Some(c) = self.clients.get_mut(&conn) {
+                            c.close_now(close_code::KICKED);
+                        }
+                        self.remove(conn);
+                    }
+                    let _ = reply.send(conn.is_some());
+                }
             }
         }
     }
@@ -153,8 +237,8 @@ impl Match {
             match_id: self.handle.id.clone(),
             player_id: j.player_id.clone(),
             entity: net_id,
-            tick_rate: options.tick_rate,
-            snapshot_interval: options.snapshot_interval,
+            tick_rate: self.timing.rate,
+            snapshot_interval: self.timing.interval,
             tick: self.sim.tick(),
             score_limit: options.score_limit,
             time_limit_secs: options.time_limit_secs,
@@ -165,14 +249,17 @@ impl Match {
             .outbox
             .try_send(Outgoing::Frame(Bytes::from(encode_server(&welcome))));
         info!(match_id = %self.handle.id, player_id = %j.player_id, entity = net_id, "player joined");
-        let client = Client::new(entity, net_id, j.player_id, j.outbox, j.close);
-        self.clients.insert(j.conn, client);
+        let conn = j.conn;
+        self.clients
+            .insert(conn, Client::new(j, entity, net_id, Instant::now()));
         self.metrics.players.fetch_add(1, Relaxed);
     }
 
-    /// Takes a client out of the match (left, or closed by the match).
+    /// Takes a client out of the match (left, kicked, or closed as too slow).
     fn remove(&mut self, conn: u64) {
         if let Some(client) = self.clients.remove(&conn) {
+            self.departed_bytes += client.stats.bytes_out.load(Relaxed);
+            self.departed_snapshots += client.snapshots_sent;
             self.sim.remove_player(client.entity);
             self.handle.release_seat();
             self.metrics.players.fetch_sub(1, Relaxed);
@@ -180,7 +267,7 @@ impl Match {
         }
     }
 
-    fn replicate(&mut self, slow_limit: u32) {
+    fn replicate(&mut self) {
         let entities = Arc::new(self.sim.snapshot());
         let tick = self.sim.tick();
         self.handle.set_latest(tick, entities.clone());
@@ -194,7 +281,7 @@ impl Match {
             &self.history,
             &mut self.clients,
             &self.metrics,
-            slow_limit,
+            self.timing.slow_limit,
         );
         for conn in too_slow {
             if let Some(c) = self.clients.get_mut(&conn) {
@@ -204,6 +291,110 @@ impl Match {
             }
             self.remove(conn);
         }
+    }
+
+    /// Once a second: bytes and snapshots sent per second, per client and for the match.
+    fn sample_rates(&mut self, now: Instant) {
+        let (mut bytes, mut snaps) = (self.departed_bytes, self.departed_snapshots);
+        for c in self.clients.values_mut() {
+            let b = c.stats.bytes_out.load(Relaxed);
+            c.bytes_rate.sample(b, now);
+            c.snapshot_rate.sample(c.snapshots_sent, now);
+            bytes += b;
+            snaps += c.snapshots_sent;
+        }
+        self.bytes_rate.sample(bytes, now);
+        self.snapshot_rate.sample(snaps, now);
+    }
+
+    fn report(&mut self, detail: bool) -> MatchReport {
+        let player_details = detail.then(|| {
+            let mut players: Vec<PlayerReport> = self
+                .clients
+                .values()
+                .map(|c| {
+                    let (score, deaths) = self.sim.score_of(c.entity);
+                    let rtt = c.stats.rtt_us.load(Relaxed);
+                    PlayerReport {
+                        entity: c.net_id,
+                        player_id: c.player_id.clone(),
+                        name: c.name.clone(),
+                        rtt_ms: (rtt > 0).then(|| rtt as f64 / 1000.0),
+                        bytes_out_per_sec: c.bytes_rate.per_sec(),
+                        snapshots_per_sec: c.snapshot_rate.per_sec(),
+                        snapshots_skipped: c.skipped_total,
+                        score,
+                        deaths,
+                    }
+                })
+                .collect();
+            players.sort_by_key(|p| p.entity);
+            players
+        });
+        MatchReport {
+            id: self.handle.id.clone(),
+            state: if self.sim.outcome().is_some() {
+                "ending"
+            } else {
+                "running"
+            },
+            players: self.clients.len(),
+            capacity: self.handle.options.max_players,
+            tick_rate: self.timing.rate,
+            snapshot_interval: self.timing.interval,
+            tick: self.sim.tick(),
+            tick_time: self.tick_times.figures(self.timing.period),
+            budget_ms: self.timing.period.as_secs_f64() * 1e3,
+            overruns: self.overruns,
+            bytes_out_per_sec: self.bytes_rate.per_sec(),
+            snapshots_per_sec: self.snapshot_rate.per_sec(),
+            player_details,
+        }
+    }
+
+    /// Applies a timing change now (the start of a tick), tells every client in-band, and
+    /// audit-logs who made it.
+    fn configure(&mut self, change: TimingChange, by: &str) -> Result<MatchReport, String> {
+        let rate = change.tick_rate.unwrap_or(self.timing.rate);
+        if !(1..=240).contains(&rate) {
+            return Err(format!("tick_rate = {rate} is outside 1..=240"));
+        }
+        let interval = change
+            .snapshot_interval
+            .unwrap_or(self.timing.interval.min(rate));
+        if !(1..=rate).contains(&interval) {
+            return Err(format!(
+                "snapshot_interval = {interval} is outside 1..={rate}"
+            ));
+        }
+        let before = self.timing;
+        self.sim.set_tick_rate(rate);
+        self.timing = Timing::new(rate, interval, self.config.slow_client_timeout);
+        self.handle.tick_rate.store(rate, Relaxed);
+        self.handle.snapshot_interval.store(interval, Relaxed);
+        info!(
+            target: "tickwire::audit",
+            admin = %by,
+            match_id = %self.handle.id,
+            from_tick_rate = before.rate,
+            tick_rate = rate,
+            from_snapshot_interval = before.interval,
+            snapshot_interval = interval,
+            tick = self.sim.tick(),
+            "match timing changed"
+        );
+        let msg = ServerMsg::MatchSettings {
+            tick: self.sim.tick() + 1,
+            tick_rate: rate,
+            snapshot_interval: interval,
+        };
+        let frame = Bytes::from(encode_server(&msg));
+        for c in self.clients.values_mut() {
+            if c.outbox.try_send(Outgoing::Frame(frame.clone())).is_err() {
+                c.pending_frame = Some(frame.clone());
+            }
+        }
+        Ok(self.report(false))
     }
 
     /// The record of this match as it ends.
@@ -221,7 +412,7 @@ impl Match {
             ended_at_ms,
             duration_secs: ended_at_ms.saturating_sub(self.started_at_ms) as f64 / 1000.0,
             ticks: self.sim.tick(),
-            tick_rate: self.handle.options.tick_rate,
+            tick_rate: self.timing.rate,
             players: results
                 .iter()
                 .map(|r| PlayerRecord {
@@ -237,8 +428,7 @@ impl Match {
         }
     }
 
-    /// Writes the results durably, then sends every player the results and lets their sessions
-    /// close with MATCH_ENDED.
+    /// Writes the results durably, then sends every player the results and the close code.
     async fn finish(&mut self, reason: EndReason, log: Option<Arc<ResultsLog>>) {
         self.handle.mark_ended();
         let results = self.sim.results();
@@ -256,14 +446,16 @@ impl Match {
             results,
         });
         let frame = Bytes::from(encode_server(&msg));
+        let code = close_code_for(reason);
         for (_, mut client) in self.clients.drain() {
-            // Dropping the outbox after this frame makes the session close with MATCH_ENDED.
+            // The session writes what is queued, then closes with this code when the outbox ends.
+            client.stats.close_code.store(code, Relaxed);
             if client
                 .outbox
                 .try_send(Outgoing::Frame(frame.clone()))
                 .is_err()
             {
-                client.close_now(close_code::MATCH_ENDED);
+                client.close_now(code);
             }
             self.handle.release_seat();
             self.metrics.players.fetch_sub(1, Relaxed);

@@ -107,6 +107,70 @@ impl Sim {
         kept
     }
 
+    pub fn tick_rate(&self) -> u16 {
+        self.world.resource::<Clock>().rate
+    }
+
+    /// Changes the tick rate between two ticks, keeping every timer's meaning in real time:
+    /// ticks left on fire cooldowns, respawns, projectile lifetimes and the time limit are
+    /// rescaled, and projectiles are re-based at their current position.
+    pub fn set_tick_rate(&mut self, rate: u16) {
+        let (now, old) = {
+            let c = self.world.resource::<Clock>();
+            (c.tick, c.rate)
+        };
+        if rate == old || rate == 0 {
+            return;
+        }
+        let rescale = |at: u32| -> u32 {
+            let left = u64::from(at.saturating_sub(now));
+            now + (left * u64::from(rate)).div_ceil(u64::from(old)) as u32
+        };
+        let mut limits = self.world.resource_mut::<Limits>();
+        limits.last_tick = rescale(limits.last_tick);
+        for mut p in self.world.query::<&mut Player>().iter_mut(&mut self.world) {
+            p.next_fire_tick = rescale(p.next_fire_tick);
+            p.respawn_tick = rescale(p.respawn_tick);
+        }
+        for mut p in self
+            .world
+            .query::<&mut Projectile>()
+            .iter_mut(&mut self.world)
+        {
+            let (x, y) =
+                shared::rules::projectile_position(p.x, p.y, p.aim, now - p.fired_tick, old);
+            p.x = shared::quant::pos_to_q(x);
+            p.y = shared::quant::pos_to_q(y);
+            p.fired_tick = now;
+            p.expires_tick = rescale(p.expires_tick);
+        }
+        self.world.resource_mut::<Clock>().rate = rate;
+    }
+
+    /// Ends the match at the next check with `reason` (an operator's order, a shutdown).
+    pub fn end_now(&mut self, reason: EndReason) {
+        let mut outcome = self.world.resource_mut::<Outcome>();
+        if outcome.0.is_none() {
+            outcome.0 = Some(reason);
+        }
+    }
+
+    /// A player's entity by network id.
+    pub fn player_entity(&mut self, id: u32) -> Option<Entity> {
+        self.world
+            .query::<(Entity, &NetId, &Player)>()
+            .iter(&self.world)
+            .find(|(_, n, _)| n.0 == id)
+            .map(|(e, _, _)| e)
+    }
+
+    /// A player's score and deaths.
+    pub fn score_of(&self, entity: Entity) -> (u16, u16) {
+        self.world
+            .get::<Player>(entity)
+            .map_or((0, 0), |p| (p.score, p.deaths))
+    }
+
     /// Runs one tick.
     pub fn step(&mut self) {
         self.world.resource_mut::<Clock>().tick += 1;
@@ -372,5 +436,41 @@ mod tests {
         assert_eq!(sim.outcome(), Some(EndReason::ScoreLimit));
         assert_eq!(sim.results()[0].entity, sid);
         assert_eq!(sim.results()[0].score, 2);
+    }
+
+    #[test]
+    fn tick_rate_change_keeps_projectiles_on_their_path_and_timers_in_real_time() {
+        let mut sim = Sim::new(&options(), open_arena());
+        let (e, id) = sim.add_player("a");
+        sim.queue_input(e, input(1, buttons::FIRE, 0));
+        sim.step();
+        for _ in 0..5 {
+            sim.step();
+        }
+        let (proj_id, before) = sim
+            .snapshot()
+            .into_iter()
+            .find(|(_, s)| s.kind == EntityKind::Projectile && s.owner == id)
+            .expect("a projectile");
+        let age = sim.tick() - before.tick;
+        let (x0, _) = shared::rules::projectile_position(before.x, before.y, before.aim, age, 30);
+        sim.set_tick_rate(60);
+        let after = state(&mut sim, proj_id);
+        assert_eq!(after.tick, sim.tick(), "re-based at the change");
+        assert!((shared::quant::q_to_pos(after.x) - x0).abs() <= 1.0 / 16.0);
+        // A 1.5 s life is 45 ticks at 30 Hz; what is left of it doubles at 60 Hz.
+        let left_at_60 = 2 * (45 - age);
+        for _ in 0..left_at_60 - 1 {
+            sim.step();
+        }
+        assert!(
+            sim.snapshot().iter().any(|(i, _)| *i == proj_id),
+            "still flying"
+        );
+        sim.step();
+        assert!(
+            !sim.snapshot().iter().any(|(i, _)| *i == proj_id),
+            "expired on time"
+        );
     }
 }

@@ -46,6 +46,9 @@ pub async fn matchmake(
     PlayerAuth(claims): PlayerAuth,
     headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
+    if state.drain.is_draining() {
+        return Err(AppError::draining());
+    }
     let defaults = || {
         let req = MatchOptionsRequest {
             matchmaking: Some(true),
@@ -71,6 +74,9 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(req): JsonBody<MatchOptionsRequest>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    if state.drain.is_draining() {
+        return Err(AppError::draining());
+    }
     let options = req
         .resolve(&state.config)
         .map_err(|m| AppError::bad_request("invalid_options", m))?;
@@ -100,8 +106,10 @@ fn summary(m: &MatchHandle) -> MatchSummary {
         id: m.id.clone(),
         players: m.players(),
         capacity: m.options.max_players,
-        tick_rate: m.options.tick_rate,
-        snapshot_interval: m.options.snapshot_interval,
+        tick_rate: m.tick_rate.load(std::sync::atomic::Ordering::Relaxed),
+        snapshot_interval: m
+            .snapshot_interval
+            .load(std::sync::atomic::Ordering::Relaxed),
         tick: m.tick.load(std::sync::atomic::Ordering::Relaxed),
         state: if m.is_ended() { "ended" } else { "running" },
         matchmaking: m.options.matchmaking,

@@ -1,5 +1,6 @@
 //! HTTP API handlers (JSON in, JSON out, errors as [`crate::error::AppError`]).
 
+pub mod admin;
 pub mod guest;
 pub mod health;
 pub mod json;

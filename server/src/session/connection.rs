@@ -16,9 +16,12 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use crate::session::rate_limit::TokenBucket;
 use tracing::{debug, info};
 
-use crate::game::messages::{Joiner, MatchCmd, Outgoing};
+use crate::game::messages::{Joiner, MatchCmd, Outgoing, SessionStats};
 use crate::metrics::Metrics;
 use crate::registry::MatchHandle;
+
+/// How often the server pings each client (for its RTT).
+const PING_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a close frame may wait behind unread data before the socket is dropped anyway.
 const CLOSE_LINGER: Duration = Duration::from_secs(5);
@@ -66,19 +69,21 @@ pub async fn run(mut socket: WebSocket, s: Session) {
     let (out_tx, mut out_rx) = mpsc::channel(s.outbox_frames);
     let (close_tx, close_rx) = oneshot::channel::<u16>();
     let mut close_rx = Some(close_rx);
+    let stats = Arc::new(SessionStats::default());
     let joiner = Joiner {
         conn: s.conn,
         player_id: s.player_id.clone(),
         name: s.name.clone(),
         outbox: out_tx,
         close: close_tx,
+        stats: stats.clone(),
     };
     let end = if s.handle.inbox.send(MatchCmd::Join(joiner)).await.is_err() {
         // The match ended before it saw us; the seat is ours to give back.
         s.handle.release_seat();
         End::Close(close_code::MATCH_ENDED)
     } else {
-        let end = serve(&mut socket, &s, &mut out_rx, &mut close_rx).await;
+        let end = serve(&mut socket, &s, &stats, &mut out_rx, &mut close_rx).await;
         // The match may already have dropped us (too slow, ended); then this is ignored.
         let _ = s.handle.inbox.send(MatchCmd::Leave { conn: s.conn }).await;
         end
@@ -100,26 +105,39 @@ pub async fn run(mut socket: WebSocket, s: Session) {
 async fn serve(
     socket: &mut WebSocket,
     s: &Session,
+    stats: &SessionStats,
     out_rx: &mut mpsc::Receiver<Outgoing>,
     close_rx: &mut CloseOrder,
 ) -> End {
     let mut bucket = TokenBucket::new(s.input_rate_limit, std::time::Instant::now());
+    let epoch = std::time::Instant::now();
+    let mut pings = tokio::time::interval(PING_EVERY);
     loop {
         tokio::select! {
             biased;
             code = close_order(close_rx) => return End::Close(code),
             out = out_rx.recv() => {
-                let Some(out) = out else { return End::Close(close_code::MATCH_ENDED) };
+                let Some(out) = out else {
+                    let code = stats.close_code.load(Relaxed);
+                    return End::Close(if code == 0 { close_code::MATCH_ENDED } else { code });
+                };
                 let frame = match out {
                     Outgoing::Frame(bytes) => bytes,
                     Outgoing::Snapshot { body, ack_input_seq } => with_trailer(&body, ack_input_seq),
                 };
-                if let Some(end) = write(socket, s, frame, close_rx).await {
+                if let Some(end) = write(socket, s, stats, Message::Binary(frame), close_rx).await {
+                    return end;
+                }
+            }
+            _ = pings.tick() => {
+                let stamp = (epoch.elapsed().as_micros() as u64).to_le_bytes();
+                let ping = Message::Ping(Bytes::copy_from_slice(&stamp));
+                if let Some(end) = write(socket, s, stats, ping, close_rx).await {
                     return end;
                 }
             }
             msg = socket.recv() => {
-                if let Some(end) = read(socket, s, msg, close_rx, &mut bucket).await {
+                if let Some(end) = read(socket, s, stats, msg, close_rx, &mut bucket, epoch).await {
                     return end;
                 }
             }
@@ -136,20 +154,25 @@ fn with_trailer(body: &Bytes, ack: u32) -> Bytes {
     buf.freeze()
 }
 
-/// Writes one binary frame, giving up at once if the match orders a close meanwhile.
+/// Writes one message, giving up at once if the match orders a close meanwhile.
 async fn write(
     socket: &mut WebSocket,
     s: &Session,
-    frame: Bytes,
+    stats: &SessionStats,
+    msg: Message,
     close_rx: &mut CloseOrder,
 ) -> Option<End> {
-    let len = frame.len() as u64;
+    let len = match &msg {
+        Message::Binary(b) => b.len() as u64,
+        _ => 0,
+    };
     tokio::select! {
         biased;
         code = close_order(close_rx) => Some(End::Close(code)),
-        sent = socket.send(Message::Binary(frame)) => match sent {
+        sent = socket.send(msg) => match sent {
             Ok(()) => {
                 s.metrics.bytes_out.fetch_add(len, Relaxed);
+                stats.bytes_out.fetch_add(len, Relaxed);
                 None
             }
             Err(_) => Some(End::Gone),
@@ -161,9 +184,11 @@ async fn write(
 async fn read(
     socket: &mut WebSocket,
     s: &Session,
+    stats: &SessionStats,
     msg: Option<Result<Message, axum::Error>>,
     close_rx: &mut CloseOrder,
     bucket: &mut TokenBucket,
+    epoch: std::time::Instant,
 ) -> Option<End> {
     let data = match msg {
         Some(Ok(Message::Binary(data))) => data,
@@ -171,8 +196,17 @@ async fn read(
             info!(match_id = %s.handle.id, player_id = %s.player_id, "text frame: protocol error");
             return Some(End::Close(close_code::PROTOCOL_ERROR));
         }
-        // Control frames: tungstenite answers pings itself.
-        Some(Ok(Message::Ping(_) | Message::Pong(_))) => return None,
+        // An answer to our ping carries the time we sent it.
+        Some(Ok(Message::Pong(stamp))) => {
+            if let Ok(sent) = <[u8; 8]>::try_from(stamp.as_ref()) {
+                let rtt =
+                    (epoch.elapsed().as_micros() as u64).saturating_sub(u64::from_le_bytes(sent));
+                stats.rtt_us.store(rtt.max(1), Relaxed);
+            }
+            return None;
+        }
+        // tungstenite answers pings itself.
+        Some(Ok(Message::Ping(_))) => return None,
         Some(Ok(Message::Close(_))) | None => return Some(End::Gone),
         Some(Err(e)) => {
             debug!(match_id = %s.handle.id, player_id = %s.player_id, error = %e, "read error");
@@ -209,7 +243,8 @@ async fn read(
                 client_time,
                 server_tick: s.handle.tick.load(Relaxed),
             };
-            write(socket, s, Bytes::from(encode_server(&pong)), close_rx).await
+            let frame = Message::Binary(Bytes::from(encode_server(&pong)));
+            write(socket, s, stats, frame, close_rx).await
         }
         Err(e) => {
             info!(match_id = %s.handle.id, player_id = %s.player_id, error = %e, "bad message: protocol error");

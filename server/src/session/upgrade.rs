@@ -34,6 +34,9 @@ pub async fn ws_handler(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if state.drain.is_draining() {
+        return reject(&state, "draining", AppError::draining());
+    }
     if !origin_allowed(&state, &headers) {
         let err = AppError::new(
             StatusCode::FORBIDDEN,

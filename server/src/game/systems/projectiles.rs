@@ -6,8 +6,7 @@ use shared::protocol::GameEvent;
 use shared::quant::SIM_SCALE;
 use shared::rules::geometry::{segment_hits_circle, segment_hits_rect};
 use shared::rules::{
-    HIT_DAMAGE, PLAYER_RADIUS, PROJECTILE_LIFETIME_MS, PROJECTILE_RADIUS, RESPAWN_MS,
-    projectile_position, ticks_for_ms,
+    HIT_DAMAGE, PLAYER_RADIUS, PROJECTILE_RADIUS, RESPAWN_MS, projectile_position, ticks_for_ms,
 };
 
 use crate::game::components::{Clock, Map, NetId, PendingEvents, Player, Position, Projectile};
@@ -22,7 +21,6 @@ pub fn fly_projectiles(
     map: Res<Map>,
     mut events: ResMut<PendingEvents>,
 ) {
-    let lifetime = ticks_for_ms(PROJECTILE_LIFETIME_MS, clock.rate);
     let arena = &map.0;
     for (entity, p) in &projectiles {
         let age = clock.tick.saturating_sub(p.fired_tick);
@@ -45,7 +43,7 @@ pub fn fly_projectiles(
         if let Some(victim) = victim {
             hit(&mut players, victim, p.owner, &clock, &mut events);
         }
-        if victim.is_some() || hits_wall || outside || age >= lifetime {
+        if victim.is_some() || hits_wall || outside || clock.tick >= p.expires_tick {
             commands.entity(entity).despawn();
         }
     }

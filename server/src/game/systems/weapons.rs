@@ -2,7 +2,7 @@
 
 use bevy_ecs::prelude::*;
 use shared::quant::sim_to_wire;
-use shared::rules::{FIRE_INTERVAL_MS, buttons, ticks_for_ms};
+use shared::rules::{FIRE_INTERVAL_MS, PROJECTILE_LIFETIME_MS, buttons, ticks_for_ms};
 
 use crate::game::components::{Clock, NetId, NetIds, Player, Position, Projectile};
 
@@ -26,6 +26,7 @@ pub fn fire_weapons(
                 y: sim_to_wire(pos.y),
                 aim: player.aim,
                 fired_tick: clock.tick,
+                expires_tick: clock.tick + ticks_for_ms(PROJECTILE_LIFETIME_MS, clock.rate),
             },
         ));
     }

@@ -1,0 +1,43 @@
+//! Match figures for the admin API and the operator console.
+
+use serde::Serialize;
+
+use crate::game::stats::TickFigures;
+
+/// One match as operators see it.
+#[derive(Serialize, Debug, Clone)]
+pub struct MatchReport {
+    pub id: String,
+    /// `running` or `ending`.
+    pub state: &'static str,
+    pub players: usize,
+    pub capacity: u16,
+    pub tick_rate: u16,
+    pub snapshot_interval: u16,
+    pub tick: u32,
+    /// Tick duration over the last 10 s.
+    pub tick_time: TickFigures,
+    /// The tick budget, 1000 / tick_rate.
+    pub budget_ms: f64,
+    pub overruns: u64,
+    pub bytes_out_per_sec: f64,
+    pub snapshots_per_sec: f64,
+    /// With `GET /v1/admin/matches/{id}` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub player_details: Option<Vec<PlayerReport>>,
+}
+
+/// One player as operators see it.
+#[derive(Serialize, Debug, Clone)]
+pub struct PlayerReport {
+    pub entity: u32,
+    pub player_id: String,
+    pub name: String,
+    /// Round trip of the server's WebSocket pings; `None` before the first answer.
+    pub rtt_ms: Option<f64>,
+    pub bytes_out_per_sec: f64,
+    pub snapshots_per_sec: f64,
+    pub snapshots_skipped: u64,
+    pub score: u16,
+    pub deaths: u16,
+}
