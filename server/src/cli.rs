@@ -32,6 +32,28 @@ pub enum Command {
         #[arg(long, default_value = "admin")]
         name: String,
     },
+    /// Host exactly one match; exit 0 when it ends, writing its results as JSON.
+    /// `--tick-rate` and `--max-players` set the match's timing and size.
+    Dedicated(DedicatedArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DedicatedArgs {
+    /// Kills that end the match.
+    #[arg(long, default_value_t = crate::game::options::DEFAULT_SCORE_LIMIT)]
+    pub score_limit: u16,
+    /// Match length, e.g. 5m.
+    #[arg(long, default_value = "5m")]
+    pub time_limit: String,
+    /// End the match when nobody has been in it this long, e.g. 30s.
+    #[arg(long, default_value = "30s")]
+    pub empty_timeout: String,
+    /// Write the results JSON here instead of stdout.
+    #[arg(long)]
+    pub results_file: Option<PathBuf>,
+    /// Seed of the match's RNG.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 /// Flags for configuration keys. Precedence: defaults ← `--config` file ← `TICKWIRE_*` ← flags.

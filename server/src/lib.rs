@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dedicated;
 pub mod drain;
 pub mod error;
 pub mod game;

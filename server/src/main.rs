@@ -44,15 +44,36 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve => {
             init_logging(&config);
+            refuse_tls(&config)?;
             let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("runtime: {e}"))?;
             runtime.block_on(serve_forever(config))
+        }
+        Command::Dedicated(args) => {
+            init_logging(&config);
+            refuse_tls(&config)?;
+            let config = server::dedicated::configure(config, &args)?;
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("runtime: {e}"))?;
+            runtime.block_on(server::dedicated::run(config, args, shutdown_signal()))
         }
     }
 }
 
+fn refuse_tls(config: &Config) -> Result<(), String> {
+    if config.tls.is_some() {
+        return Err("tls_cert / tls_key: built-in TLS is not available in this build yet".into());
+    }
+    Ok(())
+}
+
 fn init_logging(config: &Config) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level).unwrap_or_default();
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Logs go to stderr (stdout carries `config` output and dedicated results); colour only on
+    // a terminal.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match config.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -65,15 +86,15 @@ async fn serve_forever(config: Config) -> Result<(), String> {
             "no JWT secret configured (jwt_secret or jwt_secret_file): generated one; tokens will not survive a restart"
         );
     }
-    if config.tls.is_some() {
-        return Err("tls_cert / tls_key: built-in TLS is not available in this build yet".into());
-    }
     let bind = config.bind;
     let state = AppState::new(config)?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| format!("bind {bind}: {e}"))?;
-    info!(addr = %bind, "tickwire listening");
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("bind {bind}: {e}"))?;
+    info!(addr = %addr, "tickwire listening");
     serve(listener, state, shutdown_signal())
         .await
         .map_err(|e| format!("serve: {e}"))?;

@@ -18,7 +18,7 @@ use crate::game::options::MatchOptions;
 use crate::game::runner;
 use crate::game::sim::Sim;
 use crate::metrics::Metrics;
-use crate::results::ResultsLog;
+use crate::results::{MatchRecord, ResultsLog};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these short locks leaves consistent data; carry on.
@@ -79,6 +79,7 @@ pub struct MatchHandle {
     ended: AtomicBool,
     seats: Mutex<Seats>,
     latest: Mutex<Option<(u32, Arc<Vec<Entry>>)>>,
+    record: Mutex<Option<MatchRecord>>,
 }
 
 impl MatchHandle {
@@ -109,6 +110,15 @@ impl MatchHandle {
     /// The newest replicated world (tick, entities); for tests and operators.
     pub fn latest_snapshot(&self) -> Option<(u32, Arc<Vec<Entry>>)> {
         lock(&self.latest).clone()
+    }
+
+    /// The final record, once the match has ended.
+    pub fn record(&self) -> Option<MatchRecord> {
+        lock(&self.record).clone()
+    }
+
+    pub(crate) fn set_record(&self, record: MatchRecord) {
+        *lock(&self.record) = Some(record);
     }
 
     pub(crate) fn set_latest(&self, tick: u32, entities: Arc<Vec<Entry>>) {
@@ -199,6 +209,7 @@ impl Registry {
                 ttl: self.config.seat_reservation,
             }),
             latest: Mutex::new(None),
+            record: Mutex::new(None),
             options,
         });
         matches.insert(id, handle.clone());

@@ -434,6 +434,7 @@ impl Match {
         let results = self.sim.results();
         info!(match_id = %self.handle.id, ?reason, tick = self.sim.tick(), ?results, "match ended");
         let record = self.record(reason, &results);
+        self.handle.set_record(record.clone());
         if let Some(log) = log {
             let written = tokio::task::spawn_blocking(move || log.append_blocking(&record)).await;
             if !matches!(written, Ok(Ok(()))) {

@@ -1,0 +1,84 @@
+//! Dedicated mode: one match per process, for orchestrators. The process exits 0 when the match
+//! ends and writes the match's results as JSON to a file or stdout.
+
+use std::path::Path;
+
+use tokio::net::TcpListener;
+use tracing::info;
+
+use crate::app::{AppState, serve};
+use crate::cli::DedicatedArgs;
+use crate::config::{Config, duration};
+use crate::game::options::MatchOptionsRequest;
+
+/// Applies the dedicated flags to the configuration: one match, its empty timeout.
+pub fn configure(mut config: Config, args: &DedicatedArgs) -> Result<Config, String> {
+    config.max_matches = 1;
+    config.empty_match_timeout =
+        duration::parse(&args.empty_timeout).map_err(|e| format!("--empty-timeout: {e}"))?;
+    Ok(config)
+}
+
+/// Runs the one match until it ends (or a shutdown drains it), then writes its results.
+pub async fn run(
+    config: Config,
+    args: DedicatedArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let time_limit = duration::parse(&args.time_limit).map_err(|e| format!("--time-limit: {e}"))?;
+    let request = MatchOptionsRequest {
+        score_limit: Some(args.score_limit),
+        time_limit_secs: Some(time_limit.as_secs().max(1).try_into().unwrap_or(u32::MAX)),
+        seed: args.seed,
+        matchmaking: Some(true),
+        ..Default::default()
+    };
+    let options = request
+        .resolve(&config)
+        .map_err(|e| format!("dedicated: {e}"))?;
+    let bind = config.bind;
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(|e| format!("bind {bind}: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("bind {bind}: {e}"))?;
+    let state = AppState::new(config)?;
+    let handle = state
+        .registry
+        .create(options)
+        .map_err(|e| format!("dedicated: could not create the match: {e:?}"))?;
+    let base = state
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("ws://{addr}"));
+    eprintln!("tickwire dedicated match {} listening on {addr}", handle.id);
+    eprintln!(
+        "join: POST http://{addr}/v1/auth/guest {{\"name\": ...}}, then connect to {base}/v1/ws?match={} with the token",
+        handle.id
+    );
+    let registry = state.registry.clone();
+    let ended = async move {
+        tokio::select! {
+            _ = shutdown => {},
+            _ = registry.all_ended() => {},
+        }
+    };
+    serve(listener, state, ended)
+        .await
+        .map_err(|e| format!("serve: {e}"))?;
+    let record = handle.record().ok_or("the match ended without results")?;
+    let json = serde_json::to_string_pretty(&record).map_err(|e| e.to_string())?;
+    match &args.results_file {
+        Some(path) => write_file(path, &json)?,
+        None => println!("{json}"),
+    }
+    info!(match_id = %handle.id, reason = %record.reason, "dedicated match over");
+    Ok(())
+}
+
+fn write_file(path: &Path, json: &str) -> Result<(), String> {
+    std::fs::write(path, format!("{json}\n"))
+        .map_err(|e| format!("--results-file {}: {e}", path.display()))
+}

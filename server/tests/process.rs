@@ -1,0 +1,196 @@
+//! The real `tickwire-server` process: dedicated mode, draining on SIGTERM with real clients,
+//! and a second signal exiting at once.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use client_demo::{Api, ConnectOptions, Connection, Event};
+use shared::close_code::GOING_AWAY;
+use shared::protocol::EndReason;
+
+const SECRET: &str = "process-test-secret-0123456789abcdef";
+
+/// Starts the server with `args` on a free port; returns the child and its address.
+fn start(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+        .args(args)
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--log-level",
+            "info",
+            "--set",
+            "results_log=",
+        ])
+        .env("TICKWIRE_JWT_SECRET", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tickwire-server");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx.recv_timeout(left).expect("server printed its address");
+        // "listening on 127.0.0.1:PORT" (dedicated) or the log line's addr=127.0.0.1:PORT.
+        let addr = line
+            .split_whitespace()
+            .find_map(|w| {
+                w.strip_prefix("addr=")
+                    .or_else(|| w.strip_prefix("127.0.0.1:").map(|_| w))
+            })
+            .map(|a| {
+                a.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':')
+                    .to_owned()
+            });
+        if let Some(a) = addr.filter(|a| a.starts_with("127.0.0.1:")) {
+            return (child, a);
+        }
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+/// Waits (polling with a deadline) for the child to exit; its exit code.
+fn exit_code(child: &mut Child, within: Duration) -> i32 {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.code().unwrap_or(-1);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("server did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn player(addr: &str, name: &str) -> (Api, Connection) {
+    let api = Api::new(&format!("http://{addr}"));
+    let login = api.guest_login(name).await.expect("login");
+    let ticket = api.matchmake(&login.token).await.expect("matchmake");
+    let conn = Connection::connect(&ticket.ws_url, &login.token, ConnectOptions::default())
+        .await
+        .expect("connect");
+    (api, conn)
+}
+
+async fn until_end(c: &mut Connection, within: Duration) -> (EndReason, u16) {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut reason = None;
+    loop {
+        let ev = tokio::time::timeout_at(deadline, c.next_event())
+            .await
+            .expect("in time")
+            .expect("event");
+        match ev {
+            Event::MatchEnded(m) => reason = Some(m.reason),
+            Event::Closed { code, .. } => return (reason.expect("MatchEnded before close"), code),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn dedicated_match_exits_zero_and_writes_results() {
+    let results =
+        std::env::temp_dir().join(format!("tickwire-dedicated-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&results);
+    let results_arg = results.to_string_lossy().into_owned();
+    let (mut child, addr) = start(&[
+        "dedicated",
+        "--tick-rate",
+        "64",
+        "--max-players",
+        "10",
+        "--score-limit",
+        "20",
+        "--time-limit",
+        "2s",
+        "--empty-timeout",
+        "30s",
+        "--results-file",
+        &results_arg,
+    ]);
+    let (_api, mut c) = player(&addr, "solo").await;
+    assert_eq!(c.welcome.tick_rate, 64);
+    let (reason, _) = until_end(&mut c, Duration::from_secs(10)).await;
+    assert_eq!(reason, EndReason::TimeLimit);
+    assert_eq!(exit_code(&mut child, Duration::from_secs(10)), 0);
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&results).expect("results file"))
+            .expect("json");
+    assert_eq!(record["reason"], "time_limit");
+    assert_eq!(record["tick_rate"], 64);
+    assert_eq!(record["players"][0]["name"], "solo");
+    let _ = std::fs::remove_file(&results);
+}
+
+#[tokio::test]
+async fn sigterm_drains_then_ends_matches_with_1001_and_exits_zero() {
+    let (mut child, addr) = start(&["--drain-timeout", "2s"]);
+    let (api, mut c) = player(&addr, "stayer").await;
+    let http = reqwest::Client::new();
+    let ready = |http: &reqwest::Client| http.get(format!("http://{addr}/readyz")).send();
+    assert_eq!(ready(&http).await.expect("readyz").status().as_u16(), 200);
+
+    signal(&child, "-TERM");
+    // Draining: not ready, no new players, but the running match goes on.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ready(&http).await.expect("readyz").status().as_u16() != 503 {
+        assert!(Instant::now() < deadline, "readyz never said draining");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let late = api.guest_login("late").await.expect("login still works");
+    let refused = api
+        .matchmake(&late.token)
+        .await
+        .expect_err("no new players");
+    assert_eq!(refused.kind(), "status_503");
+    let mut snaps = 0;
+    while snaps < 10 {
+        if let Event::Snapshot { .. } = c.next_event().await.expect("event") {
+            snaps += 1;
+        }
+    }
+    let (reason, code) = until_end(&mut c, Duration::from_secs(10)).await;
+    assert_eq!((reason, code), (EndReason::Shutdown, GOING_AWAY));
+    assert_eq!(exit_code(&mut child, Duration::from_secs(10)), 0);
+}
+
+#[tokio::test]
+async fn a_second_signal_exits_at_once() {
+    let (mut child, addr) = start(&["--drain-timeout", "60s"]);
+    let (_api, _c) = player(&addr, "keeps-it-busy").await;
+    signal(&child, "-TERM");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while http
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .expect("readyz")
+        .status()
+        .as_u16()
+        != 503
+    {
+        assert!(Instant::now() < deadline, "not draining");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    signal(&child, "-INT");
+    assert_eq!(exit_code(&mut child, Duration::from_secs(5)), 130);
+}
