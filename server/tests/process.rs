@@ -11,9 +11,19 @@ use shared::protocol::EndReason;
 
 const SECRET: &str = "process-test-secret-0123456789abcdef";
 
-/// Starts the server with `args` on a free port; returns the child and its address.
-fn start(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+/// The server process; killed and reaped when dropped, so a failing test leaves nothing behind.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the server with `args` on a free port; returns the process and its address.
+fn start(args: &[&str]) -> (Server, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
         .args(args)
         .args([
             "--bind",
@@ -28,7 +38,8 @@ fn start(args: &[&str]) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn tickwire-server");
-    let stderr = child.stderr.take().expect("stderr");
+    let mut server = Server(child);
+    let stderr = server.0.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -51,7 +62,7 @@ fn start(args: &[&str]) -> (Child, String) {
                     .to_owned()
             });
         if let Some(a) = addr.filter(|a| a.starts_with("127.0.0.1:")) {
-            return (child, a);
+            return (server, a);
         }
     }
 }
@@ -65,14 +76,13 @@ fn signal(child: &Child, sig: &str) {
 }
 
 /// Waits (polling with a deadline) for the child to exit; its exit code.
-fn exit_code(child: &mut Child, within: Duration) -> i32 {
+fn exit_code(server: &mut Server, within: Duration) -> i32 {
     let deadline = Instant::now() + within;
     loop {
-        if let Some(status) = child.try_wait().expect("wait") {
+        if let Some(status) = server.0.try_wait().expect("wait") {
             return status.code().unwrap_or(-1);
         }
         if Instant::now() > deadline {
-            let _ = child.kill();
             panic!("server did not exit within {within:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
