@@ -67,9 +67,9 @@ fn start(args: &[&str]) -> (Server, String) {
     }
 }
 
-fn signal(child: &Child, sig: &str) {
+fn signal(server: &Server, sig: &str) {
     let status = Command::new("kill")
-        .args([sig, &child.id().to_string()])
+        .args([sig, &server.0.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
