@@ -12,6 +12,10 @@ pub const TICK_BUCKETS_US: [u64; 22] = [
     10_000, 15_000, 25_000, 50_000, 100_000,
 ];
 
+/// Close codes the server sends (see `shared::close_code`), each a label value of
+/// `tickwire_closes_total`.
+pub const CLOSE_CODES: [u16; 8] = [1001, 4000, 4001, 4002, 4003, 4004, 4005, 4006];
+
 /// Handshake rejection reasons, each a label value of `tickwire_handshakes_rejected_total`.
 pub const REJECT_REASONS: [&str; 10] = [
     "draining",
@@ -43,8 +47,7 @@ pub struct Metrics {
     pub snapshots_skipped: AtomicU64,
     pub inputs_dropped: AtomicU64,
     pub messages_rate_limited: AtomicU64,
-    pub closed_too_slow: AtomicU64,
-    pub closed_protocol_error: AtomicU64,
+    closes: [AtomicU64; CLOSE_CODES.len()],
     rejected: [AtomicU64; REJECT_REASONS.len()],
 }
 
@@ -59,6 +62,21 @@ impl Metrics {
         if let Some(i) = TICK_BUCKETS_US.iter().position(|&b| us <= b) {
             self.tick_buckets[i].fetch_add(1, Relaxed);
         }
+    }
+
+    /// Counts a close the server sent with `code`.
+    pub fn count_close(&self, code: u16) {
+        if let Some(i) = CLOSE_CODES.iter().position(|c| *c == code) {
+            self.closes[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Closes sent with `code` so far.
+    pub fn closes_with(&self, code: u16) -> u64 {
+        CLOSE_CODES
+            .iter()
+            .position(|c| *c == code)
+            .map_or(0, |i| self.closes[i].load(Relaxed))
     }
 
     /// Counts a refused handshake; `reason` is one of [`REJECT_REASONS`].
@@ -177,18 +195,11 @@ impl Metrics {
         let name = "tickwire_closes_total";
         let _ = writeln!(
             out,
-            "# HELP {name} Connections closed by the server, by reason.\n# TYPE {name} counter"
+            "# HELP {name} Connections closed by the server, by close code.\n# TYPE {name} counter"
         );
-        let _ = writeln!(
-            out,
-            "{name}{{reason=\"too_slow\"}} {}",
-            self.closed_too_slow.load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "{name}{{reason=\"protocol_error\"}} {}",
-            self.closed_protocol_error.load(Relaxed)
-        );
+        for (code, count) in CLOSE_CODES.iter().zip(&self.closes) {
+            let _ = writeln!(out, "{name}{{code=\"{code}\"}} {}", count.load(Relaxed));
+        }
         let name = "tickwire_handshakes_rejected_total";
         let _ = writeln!(
             out,

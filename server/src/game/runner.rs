@@ -287,7 +287,6 @@ impl Match {
             if let Some(c) = self.clients.get_mut(&conn) {
                 warn!(match_id = %self.handle.id, player_id = %c.player_id, "closing too-slow client");
                 c.close_now(close_code::TOO_SLOW);
-                self.metrics.closed_too_slow.fetch_add(1, Relaxed);
             }
             self.remove(conn);
         }

@@ -23,7 +23,8 @@ use crate::registry::MatchHandle;
 /// How often the server pings each client (for its RTT).
 const PING_EVERY: Duration = Duration::from_secs(1);
 
-/// How long a close frame may wait behind unread data before the socket is dropped anyway.
+/// How long the closing handshake may take (our close frame waiting behind unread data, then
+/// the peer's answer) before the socket is dropped anyway.
 const CLOSE_LINGER: Duration = Duration::from_secs(5);
 
 /// Everything a connection task needs, gathered during the handshake.
@@ -93,10 +94,16 @@ pub async fn run(mut socket: WebSocket, s: Session) {
             code,
             reason: close_code::reason(code).into(),
         };
-        let _ = tokio::time::timeout(CLOSE_LINGER, socket.send(Message::Close(Some(frame)))).await;
-        if code == close_code::PROTOCOL_ERROR {
-            s.metrics.closed_protocol_error.fetch_add(1, Relaxed);
-        }
+        s.metrics.count_close(code);
+        let _ = tokio::time::timeout(CLOSE_LINGER, async {
+            if socket.send(Message::Close(Some(frame))).await.is_ok() {
+                // The closing handshake: read (and drop) until the peer's Close. Closing a socket
+                // with unread input makes the kernel send a reset, which would destroy our close
+                // frame before the peer reads it.
+                while let Some(Ok(_)) = socket.recv().await {}
+            }
+        })
+        .await;
     }
     s.metrics.connections.fetch_sub(1, Relaxed);
     debug!(match_id = %s.handle.id, player_id = %s.player_id, "connection closed");
