@@ -23,16 +23,15 @@ impl Drop for Server {
 
 /// Starts the server with `args` on a free port; returns the process and its address.
 fn start(args: &[&str]) -> (Server, String) {
+    let (server, addr, _) = start_logged(args);
+    (server, addr)
+}
+
+/// Like [`start`], and also hands over the rest of the server's stderr, line by line.
+fn start_logged(args: &[&str]) -> (Server, String, std::sync::mpsc::Receiver<String>) {
     let child = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
         .args(args)
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--log-level",
-            "info",
-            "--set",
-            "results_log=",
-        ])
+        .args(["--bind", "127.0.0.1:0", "--set", "results_log="])
         .env("TICKWIRE_JWT_SECRET", SECRET)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -47,24 +46,30 @@ fn start(args: &[&str]) -> (Server, String) {
         }
     });
     let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx.recv_timeout(left).expect("server printed its address");
-        // "listening on 127.0.0.1:PORT" (dedicated) or the log line's addr=127.0.0.1:PORT.
-        let addr = line
-            .split_whitespace()
-            .find_map(|w| {
-                w.strip_prefix("addr=")
-                    .or_else(|| w.strip_prefix("127.0.0.1:").map(|_| w))
-            })
-            .map(|a| {
-                a.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':')
-                    .to_owned()
-            });
-        if let Some(a) = addr.filter(|a| a.starts_with("127.0.0.1:")) {
-            return (server, a);
+        let line = rx.recv_timeout(left).unwrap_or_else(|e| {
+            panic!("server never printed its address ({e}); it said: {seen:#?}")
+        });
+        if let Some(a) = listening_addr(&line) {
+            return (server, a, rx);
         }
+        seen.push(line);
     }
+}
+
+/// The address in "listening on ADDR" (dedicated), a text log's `addr=ADDR`, or a JSON log's
+/// `"addr":"ADDR"`.
+fn listening_addr(line: &str) -> Option<String> {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+        return v["fields"]["addr"].as_str().map(str::to_owned);
+    }
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix("addr="))
+        .or_else(|| line.split("listening on ").nth(1))
+        .map(|a| a.split_whitespace().next().unwrap_or(a).to_owned())
+        .filter(|a| a.starts_with("127.0.0.1:"))
 }
 
 fn signal(server: &Server, sig: &str) {
@@ -203,4 +208,112 @@ async fn a_second_signal_exits_at_once() {
     }
     signal(&child, "-INT");
     assert_eq!(exit_code(&mut child, Duration::from_secs(5)), 130);
+}
+
+/// An admin token from the real `admin-token` subcommand, with the same secret.
+fn admin_token() -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
+        .args(["admin-token", "--name", "ops-alice"])
+        .env("TICKWIRE_JWT_SECRET", SECRET)
+        .output()
+        .expect("admin-token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn tokens_never_reach_the_server_logs_even_at_trace() {
+    let (mut server, addr, lines) = start_logged(&[
+        "--log-level",
+        "trace",
+        "--log-format",
+        "json",
+        "--drain-timeout",
+        "1s",
+    ]);
+    let api = Api::new(&format!("http://{addr}"));
+    let header = api.guest_login("header").await.expect("login");
+    let proto = api.guest_login("proto").await.expect("login");
+    let ticket = api.matchmake(&header.token).await.expect("matchmake");
+    let mut a = Connection::connect(&ticket.ws_url, &header.token, ConnectOptions::default())
+        .await
+        .expect("header connect");
+    let opts = ConnectOptions {
+        transport: client_demo::TokenTransport::Subprotocol,
+        ..Default::default()
+    };
+    let mut b = Connection::connect(&ticket.ws_url, &proto.token, opts)
+        .await
+        .expect("subprotocol connect");
+    for c in [&mut a, &mut b] {
+        let mut n = 0;
+        while n < 3 {
+            if let Event::Snapshot { .. } = c.next_event().await.expect("event") {
+                n += 1;
+            }
+        }
+    }
+    let forged = format!("{}x", &header.token[..header.token.len() - 1]);
+    assert!(
+        Connection::connect(&ticket.ws_url, &forged, ConnectOptions::default())
+            .await
+            .is_err()
+    );
+    let admin = admin_token();
+    let resp = reqwest::Client::new()
+        .patch(format!(
+            "http://{addr}/v1/admin/matches/{}",
+            ticket.match_id
+        ))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "tick_rate": 45 }))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(resp.status().as_u16(), 200);
+    a.close().await;
+    b.close().await;
+    signal(&server, "-TERM");
+    assert_eq!(exit_code(&mut server, Duration::from_secs(60)), 0);
+
+    let logs: Vec<String> = lines.try_iter().collect();
+    assert!(
+        logs.len() > 20,
+        "only {} lines: too little logged to mean anything",
+        logs.len()
+    );
+    for line in &logs {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|_| panic!("not JSON: {line}"));
+    }
+    for (what, token) in [
+        ("header", &header.token),
+        ("subprotocol", &proto.token),
+        ("forged", &forged),
+        ("admin", &admin),
+    ] {
+        // The signature is the part unique to each token.
+        let signature = token.rsplit('.').next().expect("signature");
+        let leak = logs.iter().find(|l| l.contains(signature));
+        assert!(leak.is_none(), "{what} token in the logs: {leak:?}");
+    }
+    let audit = logs
+        .iter()
+        .find(|l| l.contains("tickwire::audit") && l.contains("match timing changed"))
+        .expect("an audit line for the change");
+    assert!(
+        audit.contains("admin:ops-alice") && audit.contains("\"tick_rate\":45"),
+        "{audit}"
+    );
+    assert!(
+        logs.iter()
+            .any(|l| l.contains(&format!("\"match_id\":\"{}\"", ticket.match_id)))
+    );
 }

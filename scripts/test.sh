@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command. Installs what the tests need when it is missing (Debian's prometheus for
+# promtool, Debian's chromium and playwright-core from npm for the browser tests), then runs
+# every Rust test and the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing ${missing[*]}"
+  sudo_=""
+  [ "$(id -u)" = 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "== cargo test --workspace"
+cargo test --workspace
+
+if [ -f tests/browser/package.json ]; then
+  echo "== browser tests"
+  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    (cd tests/browser && npm install --no-audit --no-fund --silent)
+  fi
+  (cd tests/browser && node --test)
+fi
