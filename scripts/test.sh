@@ -21,6 +21,8 @@ cargo test --workspace
 
 if [ -f tests/browser/package.json ]; then
   echo "== browser tests"
+  # The browser tests run the real server and bots binaries.
+  cargo build -q -p server -p client-demo
   if [ ! -d tests/browser/node_modules/playwright-core ]; then
     (cd tests/browser && npm install --no-audit --no-fund --silent)
   fi

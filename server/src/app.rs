@@ -93,6 +93,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/admin", get(health::console))
         .route("/v1/admin/matches", get(admin::list))
         .route(
             "/v1/admin/matches/{id}",

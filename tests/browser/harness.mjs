@@ -1,0 +1,65 @@
+// Test harness for the browser tests: the real server and bots binaries (built by cargo) on
+// loopback, and Debian's Chromium driven by playwright-core.
+import { spawn, execFileSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(here, "..", "..", "target");
+const bin = (name) => path.join(targetDir, "debug", name);
+export const SECRET = "browser-test-secret-0123456789abcdefgh";
+
+/** Starts tickwire-server on a free loopback port; resolves to { addr, stop }. */
+export function startServer(args = []) {
+  const child = spawn(bin("tickwire-server"), ["--bind", "127.0.0.1:0", "--set", "results_log=", ...args], {
+    env: { ...process.env, TICKWIRE_JWT_SECRET: SECRET },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const stop = () => { if (child.exitCode === null) child.kill("SIGKILL"); };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { stop(); reject(new Error("server did not start in 20 s")); }, 20000);
+    let buffered = "";
+    child.stderr.on("data", (chunk) => {
+      buffered += chunk;
+      const m = buffered.match(/addr=(127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); resolve({ addr: m[1], stop }); }
+    });
+    child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${buffered}`)); });
+  });
+}
+
+/** An admin token from the real `admin-token` subcommand. */
+export function adminToken() {
+  return execFileSync(bin("tickwire-server"), ["admin-token", "--name", "browser-test"], {
+    env: { ...process.env, TICKWIRE_JWT_SECRET: SECRET },
+  }).toString().trim();
+}
+
+/** Runs `count` bots for `seconds` (bounded: they stop by themselves). */
+export function startBots(addr, count, seconds) {
+  const child = spawn(bin("tickwire-demo"), ["bots", "--count", String(count), "--duration", String(seconds),
+    "--server", `http://${addr}`, "--metrics", "none"], { stdio: "ignore" });
+  return { stop: () => { if (child.exitCode === null) child.kill("SIGKILL"); } };
+}
+
+/** Headless Debian Chromium with the flags this machine needs. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--disable-quic", "--no-first-run"],
+  });
+}
+
+/** Polls `check` every 100 ms until it is truthy; fails with `what` after `ms`. */
+export async function waitFor(check, ms, what) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try { last = await check(); if (last) return last; } catch (e) { last = e; }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
