@@ -32,6 +32,8 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
     pub drain: Arc<Drain>,
+    /// Loaded at start when `tls_cert` / `tls_key` are set.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// One permit per open WebSocket; a session holds its permit until it ends.
     pub connection_slots: Arc<Semaphore>,
     conn_ids: Arc<AtomicU64>,
@@ -54,6 +56,10 @@ impl AppState {
         }
         let auth = Arc::new(auth);
         let connection_slots = Arc::new(Semaphore::new(config.max_connections as usize));
+        let tls = match &config.tls {
+            Some((cert, key)) => Some(crate::tls::load(cert, key)?),
+            None => None,
+        };
         let results = match &config.results_log {
             Some(path) => {
                 Some(Arc::new(ResultsLog::open(path).map_err(|e| {
@@ -74,6 +80,7 @@ impl AppState {
             registry,
             metrics,
             drain: Arc::new(Drain::default()),
+            tls,
             connection_slots,
             conn_ids: Arc::new(AtomicU64::new(1)),
         })
@@ -139,6 +146,9 @@ pub async fn serve(
         tokio::spawn(axum::serve(metrics_listener, metrics_app(state.clone())).into_future());
     }
     let send_buffer = state.config.socket_send_buffer;
+    if let Some(tls) = state.tls.clone() {
+        return crate::tls::serve(listener, app(state), tls, send_buffer, drained).await;
+    }
     let listener = listener.tap_io(move |tcp| crate::net::tune(tcp, send_buffer));
     axum::serve(listener, app(state))
         .with_graceful_shutdown(drained)

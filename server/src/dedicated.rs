@@ -48,11 +48,10 @@ pub async fn run(
         .registry
         .create(options)
         .map_err(|e| format!("dedicated: could not create the match: {e:?}"))?;
-    let base = state
-        .config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("ws://{addr}"));
+    let base = state.config.public_url.clone().unwrap_or_else(|| {
+        let scheme = if state.tls.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{addr}")
+    });
     eprintln!("tickwire dedicated match {} listening on {addr}", handle.id);
     eprintln!(
         "join: POST http://{addr}/v1/auth/guest {{\"name\": ...}}, then connect to {base}/v1/ws?match={} with the token",

@@ -15,3 +15,4 @@ pub mod net;
 pub mod registry;
 pub mod results;
 pub mod session;
+pub mod tls;

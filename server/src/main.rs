@@ -44,25 +44,16 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve => {
             init_logging(&config);
-            refuse_tls(&config)?;
             let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("runtime: {e}"))?;
             runtime.block_on(serve_forever(config))
         }
         Command::Dedicated(args) => {
             init_logging(&config);
-            refuse_tls(&config)?;
             let config = server::dedicated::configure(config, &args)?;
             let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("runtime: {e}"))?;
             runtime.block_on(server::dedicated::run(config, args, shutdown_signal()))
         }
     }
-}
-
-fn refuse_tls(config: &Config) -> Result<(), String> {
-    if config.tls.is_some() {
-        return Err("tls_cert / tls_key: built-in TLS is not available in this build yet".into());
-    }
-    Ok(())
 }
 
 fn init_logging(config: &Config) {

@@ -118,7 +118,8 @@ async fn serve(
 ) -> End {
     let mut bucket = TokenBucket::new(s.input_rate_limit, std::time::Instant::now());
     let epoch = std::time::Instant::now();
-    let mut pings = tokio::time::interval(PING_EVERY);
+    // The first ping a period in: nothing to measure before the Welcome.
+    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         tokio::select! {
             biased;

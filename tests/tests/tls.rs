@@ -1,0 +1,113 @@
+//! Built-in TLS: with a certificate generated here, `https://` and `wss://` work end to end and
+//! matchmaking hands out `wss://` URLs.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use rustls::pki_types::{CertificateDer, ServerName};
+use server::auth::TokenKind;
+use server::game::options::MatchOptionsRequest;
+use shared::codec::decode_server;
+use shared::protocol::ServerMsg;
+use tests::TestServer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+#[tokio::test]
+async fn wss_with_a_generated_certificate() {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
+    let dir = std::env::temp_dir().join(format!("tickwire-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).expect("write cert");
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("write key");
+    let paths = (cert_path.clone(), key_path.clone());
+    let server = TestServer::start_with(move |c| c.tls = Some(paths)).await;
+
+    // A client that trusts exactly this certificate.
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(cert.cert.der().to_vec()))
+        .expect("root");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = TlsConnector::from(Arc::new(config));
+    let connect = || async {
+        let tcp = TcpStream::connect(server.addr).await.expect("tcp");
+        let name = ServerName::try_from("localhost").expect("name");
+        connector.connect(name, tcp).await.expect("TLS handshake")
+    };
+
+    // HTTPS.
+    let mut https = connect().await;
+    https
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut answer = String::new();
+    https.read_to_string(&mut answer).await.expect("response");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // WSS: a player joins a match and gets its Welcome.
+    let options = MatchOptionsRequest {
+        matchmaking: Some(true),
+        ..Default::default()
+    }
+    .resolve(&server.state.config)
+    .expect("options");
+    let m = server.state.registry.create(options).expect("match");
+    let (token, _) = server
+        .state
+        .auth
+        .issue("g_tls", "tls", TokenKind::Player)
+        .expect("token");
+    let url = format!(
+        "wss://localhost:{}/v1/ws?match={}",
+        server.addr.port(),
+        m.id
+    );
+    let mut req = url.as_str().into_client_request().expect("request");
+    req.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+    );
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("tickwire.v1"),
+    );
+    let (mut ws, _) = tokio_tungstenite::client_async(req, connect().await)
+        .await
+        .expect("wss upgrade");
+    let bytes = loop {
+        match ws.next().await.expect("a frame").expect("frame") {
+            Message::Binary(bytes) => break bytes,
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a binary frame, got {other:?}"),
+        }
+    };
+    match decode_server(&bytes).expect("decodes") {
+        ServerMsg::Welcome(w) => assert_eq!(w.match_id, m.id),
+        other => panic!("expected Welcome, got {other:?}"),
+    }
+
+    // Matchmaking on a TLS server hands out wss:// URLs (asked over HTTPS).
+    let mut mm = connect().await;
+    let request = format!(
+        "POST /v1/matchmake HTTP/1.1\r\nHost: localhost:{}\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        server.addr.port()
+    );
+    mm.write_all(request.as_bytes()).await.expect("request");
+    let mut answer = String::new();
+    mm.read_to_string(&mut answer).await.expect("response");
+    assert!(answer.contains("\"ws_url\":\"wss://localhost:"), "{answer}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
