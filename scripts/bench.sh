@@ -12,8 +12,12 @@ DURATION=${DURATION:-30}
 TICK_RATE=${TICK_RATE:-30}
 PORT=${PORT:-18090}
 
+# Each bot holds a WebSocket and a pooled HTTP connection.
+ulimit -n 65536 2>/dev/null || true
 cargo build --release -q -p server -p client-demo
-./target/release/tickwire-server --bind "127.0.0.1:$PORT" --tick-rate "$TICK_RATE" --log warn &
+# --drain-timeout 0s: when the script stops the server, matches end at once.
+./target/release/tickwire-server --bind "127.0.0.1:$PORT" --tick-rate "$TICK_RATE" --log-level warn \
+  --drain-timeout 0s --set results_log= &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
 
