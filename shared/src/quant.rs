@@ -59,6 +59,14 @@ mod tests {
     }
 
     #[test]
+    fn sim_and_wire_fixed_point_convert() {
+        for sim in [-257, -256, -1, 0, 15, 16, 4_800_000] {
+            let wire = sim_to_wire(sim);
+            assert!(wire_to_sim(wire) <= sim && sim - wire_to_sim(wire) < SIM_SCALE / POS_SCALE);
+        }
+    }
+
+    #[test]
     fn angles_wrap() {
         assert_eq!(angle_to_q(0.0), 0);
         assert_eq!(angle_to_q(TAU), 0);

@@ -155,15 +155,6 @@ impl Sim {
         }
     }
 
-    /// A player's entity by network id.
-    pub fn player_entity(&mut self, id: u32) -> Option<Entity> {
-        self.world
-            .query::<(Entity, &NetId, &Player)>()
-            .iter(&self.world)
-            .find(|(_, n, _)| n.0 == id)
-            .map(|(e, _, _)| e)
-    }
-
     /// A player's score and deaths.
     pub fn score_of(&self, entity: Entity) -> (u16, u16) {
         self.world
