@@ -28,6 +28,26 @@ pub fn from_subprotocols(headers: &HeaderMap) -> Option<&str> {
         .find_map(|p| p.trim().strip_prefix(BEARER_SUBPROTOCOL_PREFIX))
 }
 
+/// Verifies the request's bearer token as `kind`. Missing or invalid: 401. Of the other kind:
+/// `wrong_kind` (the admin API answers 403: authenticated, not allowed).
+fn verified(
+    parts: &Parts,
+    state: &AppState,
+    kind: TokenKind,
+    wrong_kind: StatusCode,
+) -> Result<Claims, AppError> {
+    let token = from_authorization(&parts.headers)
+        .ok_or_else(|| AppError::unauthorized("missing bearer token"))?;
+    state.auth.verify(token, kind).map_err(|e| match e {
+        AuthError::WrongKind if wrong_kind == StatusCode::FORBIDDEN => AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "an admin token is required",
+        ),
+        e => AppError::unauthorized(e.to_string()),
+    })
+}
+
 /// A request made with a valid player token.
 #[derive(Debug)]
 pub struct PlayerAuth(pub Claims);
@@ -36,13 +56,7 @@ impl FromRequestParts<AppState> for PlayerAuth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = from_authorization(&parts.headers)
-            .ok_or_else(|| AppError::unauthorized("missing bearer token"))?;
-        state
-            .auth
-            .verify(token, TokenKind::Player)
-            .map(PlayerAuth)
-            .map_err(|e| AppError::unauthorized(e.to_string()))
+        verified(parts, state, TokenKind::Player, StatusCode::UNAUTHORIZED).map(PlayerAuth)
     }
 }
 
@@ -54,16 +68,6 @@ impl FromRequestParts<AppState> for AdminAuth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = from_authorization(&parts.headers)
-            .ok_or_else(|| AppError::unauthorized("missing bearer token"))?;
-        match state.auth.verify(token, TokenKind::Admin) {
-            Ok(claims) => Ok(AdminAuth(claims)),
-            Err(AuthError::WrongKind) => Err(AppError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "an admin token is required",
-            )),
-            Err(e) => Err(AppError::unauthorized(e.to_string())),
-        }
+        verified(parts, state, TokenKind::Admin, StatusCode::FORBIDDEN).map(AdminAuth)
     }
 }
