@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command. Installs what the tests need when it is missing (Debian's prometheus for
 # promtool, Debian's chromium and playwright-core from npm for the browser tests), then runs
-# every Rust test and the browser tests.
+# every Rust test, the JS tests against the Rust fixtures, and the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,9 @@ fi
 
 echo "== cargo test --workspace"
 cargo test --workspace
+
+echo "== JS codec, mirror and movement rule against the Rust fixtures"
+(cd client-demo/web && node --test test/)
 
 if [ -f tests/browser/package.json ]; then
   echo "== browser tests"

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::rules::PLAYER_RADIUS;
 
 /// An axis-aligned wall in world units; `(x, y)` is its top-left corner (y grows downwards).
-#[derive(Encode, Decode, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Encode, Decode, Deserialize, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Wall {
     pub x: i32,
@@ -16,7 +16,7 @@ pub struct Wall {
 }
 
 /// A point in world units.
-#[derive(Encode, Decode, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Encode, Decode, Deserialize, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Point {
     pub x: i32,
@@ -24,7 +24,7 @@ pub struct Point {
 }
 
 /// The playing field, `width` × `height` world units with the origin at the top-left.
-#[derive(Encode, Decode, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Encode, Decode, Deserialize, serde::Serialize, Debug, Clone, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Arena {
     pub width: i32,

@@ -13,7 +13,7 @@ use crate::entity::{EntityPatch, EntityState};
 pub type Entry = (u32, EntityState);
 
 /// An entity the client did not have, in full. `name` is set for players, empty otherwise.
-#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct Spawned {
     pub id: u32,
     pub state: EntityState,
@@ -21,14 +21,14 @@ pub struct Spawned {
 }
 
 /// An entity whose state differs from the baseline.
-#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct Changed {
     pub id: u32,
     pub patch: EntityPatch,
 }
 
 /// The difference between two snapshots. Each list is sorted by id.
-#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct Delta {
     pub spawned: Vec<Spawned>,
     pub changed: Vec<Changed>,

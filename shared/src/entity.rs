@@ -6,7 +6,7 @@ use bincode::error::{DecodeError, EncodeError};
 use bincode::{Decode, Encode};
 
 /// What an entity is.
-#[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EntityKind {
     #[default]
     Player,
@@ -25,7 +25,7 @@ pub mod flags {
 /// A projectile never changes after it spawns: `x`, `y`, `aim` and `tick` are its origin,
 /// direction and spawn tick, and everyone computes where it is now with
 /// [`crate::rules::projectile_position`]. Steady flight costs nothing on the wire.
-#[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EntityState {
     pub kind: EntityKind,
     pub x: i32,
@@ -62,7 +62,7 @@ mod bit {
 
 /// The fields of an entity that changed, each present only if it differs from the baseline.
 /// On the wire: a `u16` mask (varint) then the present fields in mask-bit order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EntityPatch {
     pub x: Option<i32>,
     pub y: Option<i32>,

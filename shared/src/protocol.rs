@@ -15,7 +15,7 @@ pub const SUBPROTOCOL: &str = "tickwire.v1";
 pub const BEARER_SUBPROTOCOL_PREFIX: &str = "tickwire.bearer.";
 
 /// A message from a client.
-#[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientMsg {
     /// The player's controls for one tick.
     Input(Input),
@@ -25,7 +25,7 @@ pub enum ClientMsg {
 
 /// One tick's controls. The server applies at most one input per player per tick, in sequence
 /// order, and repeats the last one when none arrived.
-#[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Input {
     /// Increasing per connection; inputs at or below the last applied one are ignored.
     pub seq: u32,
@@ -36,7 +36,7 @@ pub struct Input {
 }
 
 /// A message from the server.
-#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub enum ServerMsg {
     /// First message after the upgrade.
     Welcome(Welcome),
@@ -55,7 +55,7 @@ pub enum ServerMsg {
 }
 
 /// What a client needs to know to take part in a match.
-#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct Welcome {
     pub protocol_version: u16,
     pub match_id: String,
@@ -74,7 +74,7 @@ pub struct Welcome {
 
 /// A world snapshot as a delta. `ack_input_seq` is the only per-client field and comes last, so
 /// the server can encode everything before it once and share the bytes between clients.
-#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     pub tick: u32,
     /// Tick of the snapshot this delta applies to; 0 means a full snapshot (apply to nothing).
@@ -87,13 +87,13 @@ pub struct Snapshot {
 }
 
 /// Something that happened, for kill feeds and sounds; the state itself is in the delta.
-#[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GameEvent {
     Kill { tick: u32, killer: u32, victim: u32 },
 }
 
 /// Why a match ended.
-#[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
     ScoreLimit,
     TimeLimit,
@@ -108,7 +108,7 @@ pub enum EndReason {
 }
 
 /// The final table of a match.
-#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct MatchEnded {
     pub reason: EndReason,
     pub tick: u32,
@@ -117,7 +117,7 @@ pub struct MatchEnded {
 }
 
 /// One player's line in [`MatchEnded`].
-#[derive(Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct PlayerResult {
     pub entity: u32,
     pub name: String,

@@ -1,0 +1,161 @@
+// Tickwire wire codec for the browser: bincode 2 "standard" encoding of the messages in
+// docs/protocol.md. Must agree with shared::codec byte for byte (checked against fixtures/).
+
+/** Malformed bytes: the caller closes the connection. */
+export class DecodeError extends Error {}
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** Reads bincode 2 values from a Uint8Array; throws DecodeError on anything malformed. */
+export class Reader {
+  constructor(bytes) { this.b = bytes; this.i = 0; }
+  u8() {
+    if (this.i >= this.b.length) throw new DecodeError("unexpected end of message");
+    return this.b[this.i++];
+  }
+  le(n) {
+    let v = 0n;
+    for (let k = 0; k < n; k++) v |= BigInt(this.u8()) << BigInt(8 * k);
+    return v;
+  }
+  /** An unsigned varint of at most `maxBytes` bytes (2, 4 or 8), as a BigInt. */
+  varint(maxBytes) {
+    const t = this.u8();
+    if (t < 251) return BigInt(t);
+    const width = { 251: 2, 252: 4, 253: 8 }[t];
+    if (!width || width > maxBytes) throw new DecodeError(`bad varint tag ${t}`);
+    return this.le(width);
+  }
+  u16() { return Number(this.varint(2)); }
+  u32() { return Number(this.varint(4)); }
+  /** A u64 as a Number when it is exactly representable, else a BigInt. */
+  u64() {
+    const v = this.varint(8);
+    if (v > MAX_U64) throw new DecodeError("u64 out of range");
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  }
+  i32() {
+    const z = Number(this.varint(4));
+    return (z >>> 1) ^ -(z & 1);
+  }
+  /** A collection length; each element takes at least one byte, so longer is malformed. */
+  len() {
+    const n = this.varint(8);
+    if (n > BigInt(this.b.length - this.i)) throw new DecodeError("length exceeds the message");
+    return Number(n);
+  }
+  string() {
+    const n = this.len();
+    const bytes = this.b.subarray(this.i, this.i + n);
+    this.i += n;
+    try { return new TextDecoder("utf-8", { fatal: true }).decode(bytes); }
+    catch { throw new DecodeError("invalid UTF-8"); }
+  }
+  vec(item) { const n = this.len(); const out = []; for (let k = 0; k < n; k++) out.push(item()); return out; }
+  variant(names) {
+    const v = this.u32();
+    if (v >= names.length) throw new DecodeError(`unknown variant ${v}`);
+    return names[v];
+  }
+  end() { if (this.i !== this.b.length) throw new DecodeError(`${this.b.length - this.i} trailing bytes`); }
+}
+
+/** Writes bincode 2 values. */
+export class Writer {
+  constructor() { this.out = []; }
+  u8(v) { this.out.push(v & 0xff); }
+  le(v, n) { let x = BigInt(v); for (let k = 0; k < n; k++) { this.out.push(Number(x & 0xffn)); x >>= 8n; } }
+  varint(v) {
+    const x = BigInt(v);
+    if (x < 251n) this.u8(Number(x));
+    else if (x < 1n << 16n) { this.u8(251); this.le(x, 2); }
+    else if (x < 1n << 32n) { this.u8(252); this.le(x, 4); }
+    else { this.u8(253); this.le(x, 8); }
+  }
+  bytes() { return Uint8Array.from(this.out); }
+}
+
+const KINDS = ["Player", "Projectile"];
+const END_REASONS = ["ScoreLimit", "TimeLimit", "Empty", "Admin", "Shutdown", "Error"];
+// Entity patch fields in mask-bit order.
+const PATCH_FIELDS = [["x", "i32"], ["y", "i32"], ["aim", "u16"], ["hp", "u8"], ["flags", "u8"],
+  ["score", "u16"], ["deaths", "u16"], ["tick", "u32"], ["owner", "u32"], ["kind", "kind"]];
+
+function entityState(r) {
+  return { kind: r.variant(KINDS), x: r.i32(), y: r.i32(), aim: r.u16(), hp: r.u8(), flags: r.u8(),
+    score: r.u16(), deaths: r.u16(), owner: r.u32(), tick: r.u32() };
+}
+
+function entityPatch(r) {
+  const mask = r.u16();
+  if (mask === 0 || mask >= 1 << PATCH_FIELDS.length) throw new DecodeError("entity patch: bad field mask");
+  const patch = {};
+  PATCH_FIELDS.forEach(([name, type], bit) => {
+    patch[name] = mask & (1 << bit) ? (type === "kind" ? r.variant(KINDS) : r[type]()) : null;
+  });
+  return patch;
+}
+
+function arena(r) {
+  return { width: r.i32(), height: r.i32(),
+    walls: r.vec(() => ({ x: r.i32(), y: r.i32(), w: r.i32(), h: r.i32() })),
+    spawns: r.vec(() => ({ x: r.i32(), y: r.i32() })) };
+}
+
+function snapshot(r) {
+  return {
+    tick: r.u32(), baseline: r.u32(),
+    delta: {
+      spawned: r.vec(() => ({ id: r.u32(), state: entityState(r), name: r.string() })),
+      changed: r.vec(() => ({ id: r.u32(), patch: entityPatch(r) })),
+      removed: r.vec(() => r.u32()),
+    },
+    events: r.vec(() => { r.variant(["Kill"]); return { Kill: { tick: r.u32(), killer: r.u32(), victim: r.u32() } }; }),
+    ack_input_seq: r.u32(),
+  };
+}
+
+/** Decodes one server message (a binary frame) into the shape docs/protocol.md gives. */
+export function decodeServer(bytes) {
+  const r = new Reader(bytes);
+  let msg;
+  switch (r.variant(["Welcome", "Snapshot", "Pong", "MatchEnded", "MatchSettings"])) {
+    case "Welcome":
+      msg = { Welcome: { protocol_version: r.u16(), match_id: r.string(), player_id: r.string(), entity: r.u32(),
+        tick_rate: r.u16(), snapshot_interval: r.u16(), tick: r.u32(), score_limit: r.u16(),
+        time_limit_secs: r.u32(), arena: arena(r) } };
+      break;
+    case "Snapshot": msg = { Snapshot: snapshot(r) }; break;
+    case "Pong": msg = { Pong: { client_time: r.u64(), server_tick: r.u32() } }; break;
+    case "MatchEnded":
+      msg = { MatchEnded: { reason: r.variant(END_REASONS), tick: r.u32(),
+        results: r.vec(() => ({ entity: r.u32(), name: r.string(), score: r.u16(), deaths: r.u16() })) } };
+      break;
+    case "MatchSettings": msg = { MatchSettings: { tick: r.u32(), tick_rate: r.u16(), snapshot_interval: r.u16() } }; break;
+  }
+  r.end();
+  return msg;
+}
+
+/** Decodes a client message (for tests and tools). */
+export function decodeClient(bytes) {
+  const r = new Reader(bytes);
+  const msg = r.variant(["Input", "Ping"]) === "Input"
+    ? { Input: { seq: r.u32(), buttons: r.u8(), aim: r.u16() } }
+    : { Ping: { client_time: r.u64() } };
+  r.end();
+  return msg;
+}
+
+/** Encodes a client message: `{Input: {seq, buttons, aim}}` or `{Ping: {client_time}}`. */
+export function encodeClient(msg) {
+  const w = new Writer();
+  if (msg.Input) {
+    w.varint(0); w.varint(msg.Input.seq); w.u8(msg.Input.buttons); w.varint(msg.Input.aim);
+  } else if (msg.Ping) {
+    w.varint(1); w.varint(msg.Ping.client_time);
+  } else {
+    throw new Error("unknown client message");
+  }
+  return w.bytes();
+}

@@ -1,0 +1,284 @@
+//! Test vectors for clients in other languages (client-demo/web): real encoded messages with
+//! their decoded form, and a movement trace. Fails when the committed fixtures are stale;
+//! `UPDATE_FIXTURES=1 cargo test -p server --test fixtures` rewrites them.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+use server::app::DEFAULT_MAP;
+use server::game::options::MatchOptions;
+use server::game::sim::Sim;
+use shared::arena::Arena;
+use shared::codec::{encode_client, encode_server};
+use shared::delta::diff;
+use shared::protocol::*;
+use shared::quant::SIM_SCALE;
+use shared::rules::buttons;
+use shared::rules::movement::move_player;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn entry<T: serde::Serialize>(name: &str, bytes: &[u8], value: &T) -> Value {
+    json!({ "name": name, "hex": hex(bytes), "value": value })
+}
+
+/// Adds the world a client's mirror must hold after applying this snapshot (in order).
+fn with_world(mut e: Value, world: &[shared::delta::Entry]) -> Value {
+    e["world"] = json!(world);
+    e
+}
+
+fn options() -> MatchOptions {
+    MatchOptions {
+        max_players: 16,
+        tick_rate: 30,
+        snapshot_interval: 1,
+        score_limit: 20,
+        time_limit_secs: 300,
+        seed: 7,
+        matchmaking: false,
+    }
+}
+
+/// A real match: a shooter aims straight at a victim and fires until a kill, giving a full
+/// snapshot and deltas that spawn, remove, and carry a kill. Seeds are tried in order until the
+/// spawn points give a clear line of fire.
+fn scripted_match(arena: &Arena, seed: u64) -> Option<(Sim, Vec<Value>)> {
+    let mut sim = Sim::new(&MatchOptions { seed, ..options() }, arena.clone());
+    let (shooter, sid) = sim.add_player("shooter");
+    let (_, vid) = sim.add_player("victim");
+    sim.step();
+    let first = sim.snapshot();
+    let full = Snapshot {
+        tick: sim.tick(),
+        baseline: 0,
+        delta: diff(&[], &first, |id| sim.name(id)),
+        events: vec![],
+        ack_input_seq: 0,
+    };
+    let msg = ServerMsg::Snapshot(full);
+    let mut out = vec![with_world(
+        entry("snapshot_full", &encode_server(&msg), &msg),
+        &first,
+    )];
+    let (mut base, mut base_tick, mut events, mut seq) = (first, sim.tick(), Vec::new(), 0);
+    while out.len() < 4 {
+        if sim.tick() > 600 {
+            return None;
+        }
+        let now = sim.snapshot();
+        let pos = |id: u32| {
+            now.iter()
+                .find(|e| e.0 == id)
+                .map(|e| (f64::from(e.1.x), f64::from(e.1.y)))
+        };
+        let (me, them) = (pos(sid)?, pos(vid)?);
+        let aim = shared::quant::angle_to_q((them.1 - me.1).atan2(them.0 - me.0));
+        seq += 1;
+        sim.queue_input(
+            shooter,
+            Input {
+                seq,
+                buttons: buttons::FIRE,
+                aim,
+            },
+        );
+        sim.step();
+        events.extend(sim.take_events());
+        let now = sim.snapshot();
+        let d = diff(&base, &now, |id| sim.name(id));
+        let wanted = match out.len() {
+            1 => !d.spawned.is_empty(),
+            2 => !d.removed.is_empty(),
+            _ => !events.is_empty(),
+        };
+        if wanted {
+            let snap = Snapshot {
+                tick: sim.tick(),
+                baseline: base_tick,
+                delta: d,
+                events: std::mem::take(&mut events),
+                ack_input_seq: seq,
+            };
+            let msg = ServerMsg::Snapshot(snap);
+            let e = entry(
+                &format!("snapshot_delta_{}", out.len() - 1),
+                &encode_server(&msg),
+                &msg,
+            );
+            out.push(with_world(e, &now));
+            base = now;
+            base_tick = sim.tick();
+        }
+    }
+    Some((sim, out))
+}
+
+fn server_messages(arena: &Arena) -> Vec<Value> {
+    let (mut sim, snapshots) = (1..100)
+        .find_map(|seed| scripted_match(arena, seed))
+        .expect("some seed gives a clear line of fire");
+    let welcome = ServerMsg::Welcome(Welcome {
+        protocol_version: PROTOCOL_VERSION,
+        match_id: "0123456789ab".into(),
+        player_id: "g_00000000000000ff".into(),
+        entity: 1,
+        tick_rate: 30,
+        snapshot_interval: 1,
+        tick: 1,
+        score_limit: 20,
+        time_limit_secs: 300,
+        arena: arena.clone(),
+    });
+    let mut out = vec![entry("welcome", &encode_server(&welcome), &welcome)];
+    out.extend(snapshots);
+    // Synthetic: negative and extreme values that a real match on the default map never sends,
+    // so zigzag and the wide varints are exercised.
+    let edge = ServerMsg::Snapshot(Snapshot {
+        tick: u32::MAX,
+        baseline: 70_000,
+        delta: shared::delta::Delta {
+            spawned: vec![shared::delta::Spawned {
+                id: 300,
+                state: shared::entity::EntityState {
+                    x: -1,
+                    y: i32::MIN,
+                    aim: 65535,
+                    hp: 255,
+                    ..Default::default()
+                },
+                name: "Zoë ü".into(),
+            }],
+            changed: vec![shared::delta::Changed {
+                id: 7,
+                patch: shared::entity::EntityPatch {
+                    x: Some(-100_000),
+                    y: Some(i32::MAX),
+                    deaths: Some(1),
+                    ..Default::default()
+                },
+            }],
+            removed: vec![u32::MAX],
+        },
+        events: vec![],
+        ack_input_seq: 251,
+    });
+    out.push(entry("snapshot_edge_values", &encode_server(&edge), &edge));
+    for (name, msg) in [
+        (
+            "pong",
+            ServerMsg::Pong {
+                client_time: 123_456_789_012,
+                server_tick: 70_000,
+            },
+        ),
+        (
+            "match_settings",
+            ServerMsg::MatchSettings {
+                tick: 301,
+                tick_rate: 64,
+                snapshot_interval: 2,
+            },
+        ),
+        (
+            "match_ended",
+            ServerMsg::MatchEnded(MatchEnded {
+                reason: EndReason::ScoreLimit,
+                tick: 9000,
+                results: sim.results(),
+            }),
+        ),
+    ] {
+        out.push(entry(name, &encode_server(&msg), &msg));
+    }
+    out
+}
+
+fn client_messages() -> Vec<Value> {
+    [
+        (
+            "input",
+            ClientMsg::Input(Input {
+                seq: 1,
+                buttons: buttons::RIGHT | buttons::FIRE,
+                aim: 16384,
+            }),
+        ),
+        (
+            "input_large",
+            ClientMsg::Input(Input {
+                seq: 70_000,
+                buttons: 0,
+                aim: 65535,
+            }),
+        ),
+        ("ping", ClientMsg::Ping { client_time: 1000 }),
+        (
+            "ping_large",
+            ClientMsg::Ping {
+                client_time: 1 << 40,
+            },
+        ),
+    ]
+    .iter()
+    .map(|(name, msg)| entry(name, &encode_client(msg), msg))
+    .collect()
+}
+
+/// A walk across several tick rates that runs into walls and the arena edge.
+fn movement(arena: &Arena) -> Value {
+    let (mut x, mut y) = (500 * SIM_SCALE, 1000 * SIM_SCALE);
+    let start = json!({ "x": x, "y": y });
+    let mut steps = Vec::new();
+    let mut lcg: u32 = 12345;
+    let rates = [30u16, 64, 128, 1, 240, 7];
+    for i in 0..600 {
+        let rate = rates[(i / 100) % rates.len()];
+        lcg = lcg.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        // Hold a direction for a while so walls and the edge are reached.
+        let held = if i % 20 == 0 || steps.is_empty() {
+            ((lcg >> 16) % 16) as u8
+        } else {
+            steps
+                .last()
+                .map_or(0, |s: &Value| s["buttons"].as_u64().unwrap_or(0) as u8)
+        };
+        (x, y) = move_player(arena, x, y, held, rate);
+        steps.push(json!({ "tick_rate": rate, "buttons": held, "x": x, "y": y }));
+    }
+    json!({ "arena": arena, "start": start, "steps": steps })
+}
+
+#[test]
+fn fixtures_are_fresh() {
+    let arena = Arena::from_json(DEFAULT_MAP).expect("map");
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../client-demo/web/fixtures"
+    ));
+    let files = [
+        (
+            "messages.json",
+            json!({ "client": client_messages(), "server": server_messages(&arena) }),
+        ),
+        ("movement.json", movement(&arena)),
+    ];
+    let update = std::env::var_os("UPDATE_FIXTURES").is_some();
+    for (name, value) in files {
+        let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
+        let path = dir.join(name);
+        if update {
+            std::fs::create_dir_all(&dir).expect("dir");
+            std::fs::write(&path, &text).expect("write");
+        } else {
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                committed == text,
+                "{} is stale: run `UPDATE_FIXTURES=1 cargo test -p server --test fixtures` and commit",
+                path.display()
+            );
+        }
+    }
+}
