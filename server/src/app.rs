@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::drain::{Drain, drain_on};
-use crate::http::{admin, guest, health, matches};
+use crate::http::{admin, guest, health, matches, web};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::results::ResultsLog;
@@ -40,9 +40,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state; fails only if the embedded map is invalid.
+    /// Builds the state; fails on a bad map, results log, public key or TLS files.
     pub fn new(config: Config) -> Result<AppState, String> {
-        let arena = Arena::from_json(DEFAULT_MAP)?;
+        let arena = match &config.map_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| format!("map_file {}: {e}", path.display()))
+                .and_then(|text| {
+                    Arena::from_json(&text).map_err(|e| format!("map_file {}: {e}", path.display()))
+                })?,
+            None => Arena::from_json(DEFAULT_MAP)?,
+        };
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::default());
         let mut auth = Auth::new(
@@ -98,6 +105,8 @@ const BODY_LIMIT: usize = 16 * 1024;
 /// Every route.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/", get(web::index))
+        .route("/js/{file}", get(web::module))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/admin", get(health::console))

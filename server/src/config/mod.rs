@@ -71,6 +71,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// Append-only JSON-lines file of match results (fsynced before a match is torn down).
     pub results_log: Option<PathBuf>,
+    /// A JSON map replacing the embedded arena.
+    pub map_file: Option<PathBuf>,
     /// TLS certificate chain and private key (PEM) for `wss://`.
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Queue between sessions and one match.

@@ -36,6 +36,7 @@ pub struct RawConfig {
     pub log_level: String,
     pub metrics_bind: String,
     pub results_log: String,
+    pub map_file: String,
     pub tls_cert: String,
     pub tls_key: String,
 }
@@ -72,6 +73,7 @@ impl Default for RawConfig {
             log_level: "info".into(),
             metrics_bind: String::new(),
             results_log: "tickwire-results.jsonl".into(),
+            map_file: String::new(),
             tls_cert: String::new(),
             tls_key: String::new(),
         }

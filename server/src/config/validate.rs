@@ -163,6 +163,7 @@ impl RawConfig {
                 .map(|a| addr("metrics_bind", a))
                 .transpose()?,
             results_log: optional(&self.results_log).map(PathBuf::from),
+            map_file: optional(&self.map_file).map(PathBuf::from),
             tls,
             match_inbox: 1024,
         })

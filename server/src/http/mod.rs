@@ -5,3 +5,4 @@ pub mod guest;
 pub mod health;
 pub mod json;
 pub mod matches;
+pub mod web;

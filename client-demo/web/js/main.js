@@ -1,0 +1,241 @@
+// The browser client: start screen → guest login → matchmake → WebSocket → play. Inputs go out
+// once per server tick; the own player is predicted, everyone else interpolated.
+import { decodeServer, encodeClient } from "./codec.js";
+import { Mirror } from "./mirror.js";
+import { Predictor } from "./predict.js";
+import { Interpolator } from "./interp.js";
+import { draw, fit } from "./render.js";
+import { BUTTONS, projectilePosition } from "./rules.js";
+import { CLOSE_MESSAGES, PlayerError, explainFailedJoin, login, matchmake, openSocket } from "./net.js";
+
+const $ = (id) => document.getElementById(id);
+const MOVES = { KeyW: BUTTONS.UP, ArrowUp: BUTTONS.UP, KeyS: BUTTONS.DOWN, ArrowDown: BUTTONS.DOWN,
+  KeyA: BUTTONS.LEFT, ArrowLeft: BUTTONS.LEFT, KeyD: BUTTONS.RIGHT, ArrowRight: BUTTONS.RIGHT };
+const END_TEXT = { ScoreLimit: "Score limit reached.", TimeLimit: "Time is up.", Empty: "Everyone left.",
+  Admin: "An operator ended the match.", Shutdown: "The server is shutting down.", Error: "The match stopped on a server error." };
+
+let game = null;
+const held = new Set();
+let firing = false;
+let showScores = false;
+let mouse = null;
+
+function show(screen) { for (const s of ["start", "game", "results"]) $(s).hidden = s !== screen; }
+function message(text) { $("message").textContent = text; }
+
+async function play() {
+  const name = $("name").value.trim();
+  if (!name) return message("Pick a name first.");
+  $("play").disabled = true;
+  try {
+    message("Logging in…");
+    const auth = await login(name);
+    message("Finding a match…");
+    const ticket = await matchmake(auth.token);
+    message("Connecting…");
+    connect(ticket, auth);
+  } catch (e) {
+    message(e instanceof PlayerError ? e.message : `Something went wrong: ${e.message}`);
+  } finally {
+    $("play").disabled = false;
+  }
+}
+
+function connect(ticket, auth) {
+  const g = {
+    ws: openSocket(ticket.ws_url, auth.token), ticket, welcome: null, mirror: new Mirror(),
+    predictor: null, interp: new Interpolator(), rate: 30, seq: 0, aim: 0, killFeed: [], opened: false,
+    ended: null, endsAt: 0, lastFrame: performance.now(), rtt: null,
+    counters: { snaps: 0, down: 0, up: 0 }, rates: { snaps: 0, down: 0, up: 0 }, ratesAt: performance.now(),
+  };
+  game = g;
+  g.ws.onopen = () => { g.opened = true; };
+  g.ws.onmessage = (ev) => onMessage(g, new Uint8Array(ev.data));
+  g.ws.onclose = (ev) => onClose(g, ev);
+}
+
+function fail(g, text) {
+  g.failure = text;
+  g.ws.close(1002, "protocol error");
+}
+
+function onMessage(g, bytes) {
+  g.counters.down += bytes.length;
+  let msg;
+  try { msg = decodeServer(bytes); } catch { return fail(g, "The server sent something this client cannot read."); }
+  if (msg.Welcome) begin(g, msg.Welcome);
+  else if (msg.Snapshot) onSnapshot(g, msg.Snapshot);
+  else if (msg.Pong) g.rtt = performance.now() - msg.Pong.client_time / 1000;
+  else if (msg.MatchEnded) g.ended = msg.MatchEnded;
+  else if (msg.MatchSettings) {
+    g.rate = msg.MatchSettings.tick_rate;
+    g.predictor.setTickRate(g.rate);
+    g.interp.setTiming(g.rate, msg.MatchSettings.snapshot_interval);
+    startInputs(g);
+  }
+}
+
+function begin(g, w) {
+  g.welcome = w;
+  g.rate = w.tick_rate;
+  g.predictor = new Predictor(w.arena, w.tick_rate);
+  g.interp.setTiming(w.tick_rate, w.snapshot_interval);
+  g.endsAt = performance.now() + Math.max(0, w.time_limit_secs - w.tick / w.tick_rate) * 1000;
+  message("");
+  show("game");
+  $("canvas").focus();
+  startInputs(g);
+  g.pingTimer = setInterval(() => send(g, { Ping: { client_time: Math.round(performance.now() * 1000) } }), 1000);
+  requestAnimationFrame((t) => frame(g, t));
+}
+
+/** One input per server tick; re-timed when the operator changes the tick rate. */
+function startInputs(g) {
+  clearInterval(g.inputTimer);
+  g.inputTimer = setInterval(() => sendInput(g), 1000 / g.rate);
+}
+
+function sendInput(g) {
+  let buttons = firing ? BUTTONS.FIRE : 0;
+  for (const code of held) buttons |= MOVES[code] || 0;
+  const me = g.predictor.renderPos(0);
+  if (mouse && me) {
+    const turns = Math.atan2(mouse[1] - me[1], mouse[0] - me[0]) / (2 * Math.PI);
+    g.aim = Math.floor((turns - Math.floor(turns)) * 65536 + 0.5) % 65536;
+  }
+  g.seq += 1;
+  const input = { seq: g.seq, buttons, aim: g.aim };
+  g.predictor.applyInput(input);
+  send(g, { Input: input });
+}
+
+function send(g, msg) {
+  if (g.ws.readyState !== WebSocket.OPEN) return;
+  const bytes = encodeClient(msg);
+  g.ws.send(bytes);
+  g.counters.up += bytes.length;
+}
+
+function onSnapshot(g, snap) {
+  try { g.mirror.apply(snap); } catch { return fail(g, "This client lost track of the match state."); }
+  g.counters.snaps += 1;
+  const me = g.mirror.entities.get(g.welcome.entity);
+  if (me) g.predictor.reconcile(me, snap.ack_input_seq);
+  g.interp.push(performance.now(), snap.tick, g.mirror.entities);
+  const name = (id) => g.mirror.names.get(id) || `#${id}`;
+  for (const ev of snap.events) {
+    if (ev.Kill) g.killFeed.unshift({ killer: name(ev.Kill.killer), victim: name(ev.Kill.victim), at: performance.now() });
+  }
+  g.killFeed = g.killFeed.filter((k) => performance.now() - k.at < 6000).slice(0, 5);
+}
+
+async function onClose(g, ev) {
+  clearInterval(g.inputTimer);
+  clearInterval(g.pingTimer);
+  if (game !== g) return;
+  game = null;
+  if (g.ended) return showResults(g.ended);
+  show("start");
+  if (g.failure) message(g.failure);
+  else if (!g.opened) message(await explainFailedJoin(g.ticket.match_id));
+  else message(CLOSE_MESSAGES[ev.code] || `Disconnected (code ${ev.code}).`);
+}
+
+function showResults(ended) {
+  $("reason").textContent = END_TEXT[ended.reason] || "";
+  const rows = ended.results.map((r, i) => {
+    const tr = document.createElement("tr");
+    for (const v of [i + 1, r.name, r.score, r.deaths]) tr.appendChild(Object.assign(document.createElement("td"), { textContent: String(v) }));
+    return tr;
+  });
+  $("standings").replaceChildren(...rows);
+  show("results");
+}
+
+/** What is on screen now: own player predicted, others interpolated, projectiles extrapolated. */
+function view(g, now, dt) {
+  const players = [];
+  const projectiles = [];
+  const sampled = g.interp.sample(now);
+  const tick = g.interp.presentTick(now, g.rate);
+  for (const [id, s] of g.mirror.entities) {
+    if (s.kind === "Projectile") {
+      const [x, y] = projectilePosition(s.x, s.y, s.aim, Math.max(0, tick - s.tick), g.rate);
+      projectiles.push({ x, y });
+    }
+  }
+  for (const [id, s] of sampled) {
+    if (s.kind !== "Player") continue;
+    const me = id === g.welcome.entity;
+    const own = me ? g.predictor.renderPos(dt) : null;
+    const latest = g.mirror.entities.get(id) || s;
+    players.push({ id, me, name: g.mirror.names.get(id) || `#${id}`, x: own ? own[0] : s.wx, y: own ? own[1] : s.wy,
+      aim: me ? g.aim : s.aim, hp: latest.hp, alive: (latest.flags & 1) !== 0, score: latest.score, deaths: latest.deaths });
+  }
+  return { arena: g.welcome.arena, players, projectiles, killFeed: g.killFeed, showScores,
+    secondsLeft: (g.endsAt - now) / 1000 };
+}
+
+function frame(g, now) {
+  if (game !== g) return;
+  const dt = (now - g.lastFrame) / 1000;
+  g.lastFrame = now;
+  const ctx = $("canvas").getContext("2d");
+  g.lastView = view(g, now, dt);
+  draw(ctx, g.lastView);
+  if (now - g.ratesAt >= 1000) {
+    const secs = (now - g.ratesAt) / 1000;
+    g.rates = { snaps: g.counters.snaps / secs, down: (g.counters.down * 8) / 1000 / secs, up: (g.counters.up * 8) / 1000 / secs };
+    g.counters = { snaps: 0, down: 0, up: 0 };
+    g.ratesAt = now;
+    $("hud").textContent = hudText(g);
+  }
+  requestAnimationFrame((t) => frame(g, t));
+}
+
+function hudText(g) {
+  const rtt = g.rtt == null ? "–" : `${g.rtt.toFixed(1)} ms`;
+  return `RTT ${rtt} · tick ${g.rate} Hz · ${g.rates.snaps.toFixed(0)} snapshots/s · ` +
+    `${g.rates.down.toFixed(1)} kbit/s down · ${g.rates.up.toFixed(1)} kbit/s up · ` +
+    `prediction error ${g.predictor.lastError.toFixed(2)} u`;
+}
+
+// Input handling.
+addEventListener("keydown", (e) => {
+  if (!game || $("game").hidden) return;
+  if (MOVES[e.code]) { held.add(e.code); e.preventDefault(); }
+  if (e.code === "Space") { firing = true; e.preventDefault(); }
+  if (e.code === "Tab") { showScores = true; e.preventDefault(); }
+});
+addEventListener("keyup", (e) => {
+  held.delete(e.code);
+  if (e.code === "Space") firing = false;
+  if (e.code === "Tab") showScores = false;
+});
+addEventListener("blur", () => { held.clear(); firing = false; });
+$("canvas").addEventListener("mousemove", (e) => {
+  if (!game || !game.welcome) return;
+  const c = $("canvas"), r = c.getBoundingClientRect();
+  mouse = fit(c, game.welcome.arena).toWorld((e.clientX - r.left) * (c.width / r.width), (e.clientY - r.top) * (c.height / r.height));
+});
+$("canvas").addEventListener("mousedown", (e) => { if (e.button === 0) firing = true; });
+addEventListener("mouseup", (e) => { if (e.button === 0) firing = false; });
+$("play").addEventListener("click", play);
+$("name").addEventListener("keydown", (e) => { if (e.key === "Enter") play(); });
+$("again").addEventListener("click", () => { show("start"); play(); });
+$("name").value = localStorage.getItem("tickwire-name") || "";
+$("name").addEventListener("change", () => localStorage.setItem("tickwire-name", $("name").value.trim()));
+
+// Read-only view of the client for automated tests and curious players.
+window.__tickwire = {
+  state() {
+    const g = game;
+    const phase = !$("game").hidden ? "playing" : !$("results").hidden ? "results" : "start";
+    if (!g || !g.welcome) return { phase, message: $("message").textContent };
+    const c = $("canvas"), t = fit(c, g.welcome.arena), r = c.getBoundingClientRect();
+    const toPage = (x, y) => { const [sx, sy] = t.toScreen(x, y); return [r.left + (sx * r.width) / c.width, r.top + (sy * r.height) / c.height]; };
+    return { phase, entity: g.welcome.entity, tickRate: g.rate, rtt: g.rtt, hud: $("hud").textContent,
+      players: (g.lastView?.players || []).map((p) => ({ ...p, page: toPage(p.x, p.y) })),
+      message: $("message").textContent };
+  },
+};

@@ -1,0 +1,61 @@
+//! The browser game client (client-demo/web), embedded so one binary deploys: `/` and `/js/*`.
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{Html, IntoResponse, Response};
+
+const INDEX: &str = include_str!("../../../client-demo/web/index.html");
+
+/// The modules the page imports, by file name.
+const MODULES: [(&str, &str); 8] = [
+    (
+        "main.js",
+        include_str!("../../../client-demo/web/js/main.js"),
+    ),
+    (
+        "codec.js",
+        include_str!("../../../client-demo/web/js/codec.js"),
+    ),
+    (
+        "rules.js",
+        include_str!("../../../client-demo/web/js/rules.js"),
+    ),
+    (
+        "mirror.js",
+        include_str!("../../../client-demo/web/js/mirror.js"),
+    ),
+    ("net.js", include_str!("../../../client-demo/web/js/net.js")),
+    (
+        "predict.js",
+        include_str!("../../../client-demo/web/js/predict.js"),
+    ),
+    (
+        "interp.js",
+        include_str!("../../../client-demo/web/js/interp.js"),
+    ),
+    (
+        "render.js",
+        include_str!("../../../client-demo/web/js/render.js"),
+    ),
+];
+
+/// `GET /`: the game page.
+pub async fn index() -> Html<&'static str> {
+    Html(INDEX)
+}
+
+/// `GET /js/{file}`: one of the page's ES modules.
+pub async fn module(Path(file): Path<String>) -> Response {
+    match MODULES.iter().find(|(name, _)| *name == file) {
+        Some((_, source)) => (
+            [
+                (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (CACHE_CONTROL, "no-cache"),
+            ],
+            *source,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such module").into_response(),
+    }
+}
