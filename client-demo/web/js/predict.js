@@ -12,7 +12,8 @@ export class Predictor {
   constructor(arena, tickRate) {
     this.arena = arena;
     this.rate = tickRate;
-    this.pending = [];       // inputs sent but not yet applied by the server
+    this.pending = [];       // inputs sent but not yet applied (replayed at the current rate: the
+                             // server applies each at the rate current when it runs it)
     this.pos = null;         // predicted position, sim units
     this.alive = true;
     this.offset = [0, 0];    // visual correction still to absorb, world units
@@ -23,7 +24,7 @@ export class Predictor {
 
   /** One input sent this tick: predict its step right away. */
   applyInput(input) {
-    this.pending.push({ ...input, rate: this.rate });
+    this.pending.push(input);
     if (this.pending.length > 256) this.pending.shift();
     if (this.pos && this.alive) this.pos = movePlayer(this.arena, this.pos[0], this.pos[1], input.buttons, this.rate);
   }
@@ -35,7 +36,7 @@ export class Predictor {
     // The wire carries 1/16 units; the server steps in 1/256: replay from the wire position.
     let pos = [state.x * (SIM_SCALE / 16), state.y * (SIM_SCALE / 16)];
     if (this.alive) {
-      for (const p of this.pending) pos = movePlayer(this.arena, pos[0], pos[1], p.buttons, p.rate);
+      for (const p of this.pending) pos = movePlayer(this.arena, pos[0], pos[1], p.buttons, this.rate);
     }
     if (this.pos) {
       const ex = (this.pos[0] - pos[0]) / SIM_SCALE;

@@ -155,6 +155,11 @@ impl Sim {
         }
     }
 
+    /// A player's exact position, simulation fixed point (the wire carries it rounded down to 1/16).
+    pub fn exact_position(&self, entity: Entity) -> Option<(i32, i32)> {
+        self.world.get::<Position>(entity).map(|p| (p.x, p.y))
+    }
+
     /// A player's score and deaths.
     pub fn score_of(&self, entity: Entity) -> (u16, u16) {
         self.world
