@@ -14,6 +14,9 @@ const MOVES = { KeyW: BUTTONS.UP, ArrowUp: BUTTONS.UP, KeyS: BUTTONS.DOWN, Arrow
 const END_TEXT = { ScoreLimit: "Score limit reached.", TimeLimit: "Time is up.", Empty: "Everyone left.",
   Admin: "An operator ended the match.", Shutdown: "The server is shutting down.", Error: "The match stopped on a server error." };
 
+/** Interpolation delay for other players, ms: `?interp=150` in the page URL; default 100. */
+const INTERP_MS = Math.min(Math.max(Number(new URLSearchParams(location.search).get("interp")) || 100, 0), 1000);
+
 let game = null;
 const held = new Set();
 let firing = false;
@@ -44,7 +47,7 @@ async function play() {
 function connect(ticket, auth) {
   const g = {
     ws: openSocket(ticket.ws_url, auth.token), ticket, welcome: null, mirror: new Mirror(),
-    predictor: null, interp: new Interpolator(), rate: 30, seq: 0, aim: 0, killFeed: [], opened: false,
+    predictor: null, interp: new Interpolator(INTERP_MS), rate: 30, seq: 0, aim: 0, killFeed: [], opened: false,
     ended: null, endsAt: 0, lastFrame: performance.now(), rtt: null,
     counters: { snaps: 0, down: 0, up: 0 }, rates: { snaps: 0, down: 0, up: 0 }, ratesAt: performance.now(),
   };
