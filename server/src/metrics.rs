@@ -47,6 +47,7 @@ pub struct Metrics {
     pub snapshots_skipped: AtomicU64,
     pub inputs_dropped: AtomicU64,
     pub messages_rate_limited: AtomicU64,
+    pub match_panics: AtomicU64,
     closes: [AtomicU64; CLOSE_CODES.len()],
     rejected: [AtomicU64; REJECT_REASONS.len()],
 }

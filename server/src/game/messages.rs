@@ -41,6 +41,9 @@ pub enum MatchCmd {
         by: String,
         reply: oneshot::Sender<bool>,
     },
+    /// Debug builds only: make the match's systems panic on the next tick.
+    #[cfg(debug_assertions)]
+    InjectPanic,
 }
 
 /// A requested timing change; `None` keeps the current value.

@@ -111,26 +111,21 @@ pub async fn run(
             m.overruns += 1;
             m.metrics.overruns.fetch_add(1, Relaxed);
         }
-        let mut steps = 0;
-        let mut snapshot_due = false;
-        let mut started = Instant::now();
-        while next <= now && steps < MAX_CATCH_UP {
-            if steps > 0 {
-                m.record_tick(started);
-                started = Instant::now();
-            }
-            m.drain(&mut inbox);
-            m.sim.step();
-            snapshot_due |= m.sim.tick().is_multiple_of(u32::from(m.timing.interval));
-            next += m.timing.period;
-            steps += 1;
+        // A panic anywhere in the tick ends this match only: its players are told, the rest of
+        // the server never sees it.
+        let ticked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            m.run_ticks(&mut inbox, &mut next, now)
+        }));
+        if let Err(panic) = ticked {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            error!(match_id = %m.handle.id, panic = %what, "match panicked; ending it");
+            m.metrics.match_panics.fetch_add(1, Relaxed);
+            break EndReason::Error;
         }
-        if snapshot_due || m.sim.outcome().is_some() {
-            m.replicate();
-        }
-        m.handle.tick.store(m.sim.tick(), Relaxed);
-        m.record_tick(started);
-        m.sample_rates(now);
         if next <= now {
             let behind =
                 now.duration_since(next).as_nanos() / m.timing.period.as_nanos().max(1) + 1;
@@ -181,6 +176,38 @@ fn close_code_for(reason: EndReason) -> u16 {
 }
 
 impl Match {
+    /// Runs the ticks that are due (at most MAX_CATCH_UP), then replicates once.
+    fn run_ticks(
+        &mut self,
+        inbox: &mut mpsc::Receiver<MatchCmd>,
+        next: &mut Instant,
+        now: Instant,
+    ) {
+        let mut steps = 0;
+        let mut snapshot_due = false;
+        let mut started = Instant::now();
+        while *next <= now && steps < MAX_CATCH_UP {
+            if steps > 0 {
+                self.record_tick(started);
+                started = Instant::now();
+            }
+            self.drain(inbox);
+            self.sim.step();
+            snapshot_due |= self
+                .sim
+                .tick()
+                .is_multiple_of(u32::from(self.timing.interval));
+            *next += self.timing.period;
+            steps += 1;
+        }
+        if snapshot_due || self.sim.outcome().is_some() {
+            self.replicate();
+        }
+        self.handle.tick.store(self.sim.tick(), Relaxed);
+        self.record_tick(started);
+        self.sample_rates(now);
+    }
+
     fn record_tick(&mut self, started: Instant) {
         let took = started.elapsed();
         self.metrics.record_tick(took);
@@ -225,6 +252,8 @@ impl Match {
                     }
                     let _ = reply.send(conn.is_some());
                 }
+                #[cfg(debug_assertions)]
+                MatchCmd::InjectPanic => self.sim.inject_panic(),
             }
         }
     }

@@ -36,6 +36,8 @@ impl Sim {
         world.insert_resource(NetIds::default());
         world.insert_resource(PendingEvents::default());
         world.insert_resource(Outcome::default());
+        #[cfg(debug_assertions)]
+        world.insert_resource(InjectPanic::default());
         Sim {
             world,
             schedule: systems::schedule(),
@@ -145,6 +147,12 @@ impl Sim {
             p.expires_tick = rescale(p.expires_tick);
         }
         self.world.resource_mut::<Clock>().rate = rate;
+    }
+
+    /// Debug builds only: the next tick's systems panic.
+    #[cfg(debug_assertions)]
+    pub fn inject_panic(&mut self) {
+        self.world.resource_mut::<InjectPanic>().0 = true;
     }
 
     /// Ends the match at the next check with `reason` (an operator's order, a shutdown).

@@ -24,5 +24,15 @@ pub fn schedule() -> Schedule {
         )
             .chain(),
     );
+    #[cfg(debug_assertions)]
+    schedule.add_systems(fault_injection);
     schedule
+}
+
+/// Debug builds only: panics inside the schedule when a test asks for it.
+#[cfg(debug_assertions)]
+fn fault_injection(flag: Res<crate::game::components::InjectPanic>) {
+    if flag.0 {
+        panic!("injected fault");
+    }
 }
