@@ -3,7 +3,7 @@
 //! Locks here are std mutexes held for a few instructions and never across an `.await`; the
 //! order is always registry map → one match's seats.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -25,13 +25,23 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Seats of one match: connected players plus unexpired matchmaking reservations.
+/// Seats of one match, by player id: players in it (connected, or dropped and within their
+/// reconnect grace) plus unexpired matchmaking reservations.
 #[derive(Debug)]
 struct Seats {
     max: usize,
-    connected: usize,
+    holders: HashSet<String>,
     reserved: HashMap<String, Instant>,
     ttl: Duration,
+}
+
+/// What taking a seat did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seat {
+    /// A seat was taken for this connection; give it back if the connection never joins.
+    New,
+    /// The player already holds a seat here (a reconnect or a second connection).
+    Held,
 }
 
 impl Seats {
@@ -41,11 +51,14 @@ impl Seats {
     }
 
     fn occupied(&self) -> usize {
-        self.connected + self.reserved.len()
+        self.holders.len() + self.reserved.len()
     }
 
     fn reserve(&mut self, player: &str, now: Instant) -> bool {
         self.purge(now);
+        if self.holders.contains(player) {
+            return true;
+        }
         if let Some(at) = self.reserved.get_mut(player) {
             *at = now;
             return true;
@@ -57,13 +70,16 @@ impl Seats {
         false
     }
 
-    fn take(&mut self, player: &str, now: Instant) -> bool {
+    fn take(&mut self, player: &str, now: Instant) -> Option<Seat> {
         self.purge(now);
-        if self.reserved.remove(player).is_some() || self.occupied() < self.max {
-            self.connected += 1;
-            return true;
+        if self.holders.contains(player) {
+            return Some(Seat::Held);
         }
-        false
+        if self.reserved.remove(player).is_some() || self.occupied() < self.max {
+            self.holders.insert(player.to_owned());
+            return Some(Seat::New);
+        }
+        None
     }
 }
 
@@ -83,20 +99,23 @@ pub struct MatchHandle {
 }
 
 impl MatchHandle {
-    /// Takes a seat for `player` (theirs if reserved). False when the match is full or over.
-    pub fn take_seat(&self, player: &str) -> bool {
-        !self.is_ended() && lock(&self.seats).take(player, Instant::now())
+    /// Takes a seat for `player` (theirs if reserved or already held). `None` when the match is
+    /// full or over.
+    pub fn take_seat(&self, player: &str) -> Option<Seat> {
+        if self.is_ended() {
+            return None;
+        }
+        lock(&self.seats).take(player, Instant::now())
     }
 
-    /// Gives back a seat taken by [`Self::take_seat`].
-    pub fn release_seat(&self) {
-        let mut seats = lock(&self.seats);
-        seats.connected = seats.connected.saturating_sub(1);
+    /// Gives back `player`'s seat (they left the match for good).
+    pub fn release_seat(&self, player: &str) {
+        lock(&self.seats).holders.remove(player);
     }
 
-    /// Connected players.
+    /// Players holding seats (connected, or within their reconnect grace).
     pub fn players(&self) -> usize {
-        lock(&self.seats).connected
+        lock(&self.seats).holders.len()
     }
 
     pub fn is_ended(&self) -> bool {
@@ -204,7 +223,7 @@ impl Registry {
             ended: AtomicBool::new(false),
             seats: Mutex::new(Seats {
                 max: usize::from(options.max_players),
-                connected: 0,
+                holders: HashSet::new(),
                 reserved: HashMap::new(),
                 ttl: self.config.seat_reservation,
             }),

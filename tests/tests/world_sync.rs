@@ -89,6 +89,7 @@ async fn random_player(
                     seen.insert(tick, conn.mirror.entities().to_vec());
                     let target = *until.borrow();
                     if target != 0 && tick >= target {
+                        conn.close().await;
                         return seen;
                     }
                 }

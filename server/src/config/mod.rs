@@ -57,8 +57,10 @@ pub struct Config {
     pub slow_client_timeout: Duration,
     /// Kernel send buffer asked for on each accepted socket.
     pub socket_send_buffer: usize,
-    /// Reserved for reconnection (not implemented yet): how long a dropped player's entity waits.
+    /// How long a dropped player's entity waits (standing still) for them to reconnect.
     pub reconnect_grace: Duration,
+    /// A connection silent this long (no data, no pong to the 1 s pings) counts as dropped.
+    pub keepalive_timeout: Duration,
     /// On shutdown, how long running matches may go on before they are ended.
     pub drain_timeout: Duration,
     /// A match with nobody in it for this long ends.

@@ -144,6 +144,12 @@ impl RawConfig {
                 Duration::ZERO,
                 600 * SEC,
             )?,
+            keepalive_timeout: dur(
+                "keepalive_timeout",
+                &self.keepalive_timeout,
+                2 * SEC,
+                600 * SEC,
+            )?,
             drain_timeout: dur(
                 "drain_timeout",
                 &self.drain_timeout,

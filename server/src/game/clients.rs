@@ -29,6 +29,8 @@ pub struct Client {
     pub stats: Arc<SessionStats>,
     pub bytes_rate: Rate,
     pub snapshot_rate: Rate,
+    /// Set while the connection is gone and the player may still come back (until then).
+    pub detached_until: Option<Instant>,
 }
 
 impl Client {
@@ -49,7 +51,24 @@ impl Client {
             stats: j.stats,
             bytes_rate: Rate::new(now),
             snapshot_rate: Rate::new(now),
+            detached_until: None,
         }
+    }
+
+    /// A new connection of the same player takes over this slot (same entity, score, stats):
+    /// it gets everything afresh, starting with a full snapshot.
+    pub fn take_over(&mut self, j: Joiner, now: Instant) {
+        self.close_now(shared::close_code::REPLACED);
+        self.outbox = j.outbox;
+        self.close = Some(j.close);
+        self.stats = j.stats;
+        self.name = j.name;
+        self.baseline = None;
+        self.skipped_in_row = 0;
+        self.pending_frame = None;
+        self.detached_until = None;
+        self.bytes_rate = Rate::new(now);
+        self.snapshot_rate = Rate::new(now);
     }
 
     /// Tells the session to close now with `code`, even if it is stuck writing.

@@ -16,8 +16,10 @@ pub enum MatchCmd {
         conn: u64,
         input: Input,
     },
+    /// The session ended; `dropped`: without a proper close (the player may come back).
     Leave {
         conn: u64,
+        dropped: bool,
     },
     /// Figures for operators; `detail` adds one line per player.
     Inspect {

@@ -30,6 +30,9 @@ pub fn broadcast(
     let mut too_slow = Vec::new();
     let (mut sent, mut skipped) = (0u64, 0u64);
     for (conn, client) in clients.iter_mut() {
+        if client.detached_until.is_some() {
+            continue; // no connection to send to; a reconnect starts with a full snapshot
+        }
         // A timing change waiting for room goes first, so the client reads it before the
         // snapshots it applies to.
         if let Some(frame) = client.pending_frame.take()

@@ -206,6 +206,7 @@ impl Match {
         self.handle.tick.store(self.sim.tick(), Relaxed);
         self.record_tick(started);
         self.sample_rates(now);
+        self.expire_detached(now);
     }
 
     fn record_tick(&mut self, started: Instant) {
@@ -226,7 +227,7 @@ impl Match {
                         self.metrics.inputs_dropped.fetch_add(1, Relaxed);
                     }
                 }
-                MatchCmd::Leave { conn } => self.remove(conn),
+                MatchCmd::Leave { conn, dropped } => self.leave(conn, dropped),
                 MatchCmd::Inspect { detail, reply } => {
                     let _ = reply.send(self.report(detail));
                 }
@@ -259,13 +260,42 @@ impl Match {
     }
 
     fn join(&mut self, j: Joiner) {
+        let now = Instant::now();
+        // The same player again: a reconnect within the grace, or a second connection that
+        // replaces the first. Either way it takes over the entity, score and stats.
+        let existing = self
+            .clients
+            .iter()
+            .find(|(_, c)| c.player_id == j.player_id)
+            .map(|(k, _)| *k);
+        if let Some(old) = existing.and_then(|k| self.clients.remove(&k)) {
+            let mut client = old;
+            let resumed = client.detached_until.is_some();
+            let conn = j.conn;
+            self.welcome(&j.outbox, &j.player_id, client.net_id);
+            client.take_over(j, now);
+            info!(match_id = %self.handle.id, player_id = %client.player_id, entity = client.net_id, resumed, "player back");
+            self.clients.insert(conn, client);
+            return;
+        }
         let (entity, net_id) = self.sim.add_player(&j.name);
+        self.welcome(&j.outbox, &j.player_id, net_id);
+        info!(match_id = %self.handle.id, player_id = %j.player_id, entity = net_id, "player joined");
+        let conn = j.conn;
+        self.clients
+            .insert(conn, Client::new(j, entity, net_id, now));
+        self.metrics.players.fetch_add(1, Relaxed);
+    }
+
+    /// Sends a Welcome for `entity` into a fresh outbox (it has room; if the session is already
+    /// gone its Leave follows).
+    fn welcome(&self, outbox: &mpsc::Sender<Outgoing>, player_id: &str, entity: u32) {
         let options = &self.handle.options;
         let welcome = ServerMsg::Welcome(Welcome {
             protocol_version: PROTOCOL_VERSION,
             match_id: self.handle.id.clone(),
-            player_id: j.player_id.clone(),
-            entity: net_id,
+            player_id: player_id.to_owned(),
+            entity,
             tick_rate: self.timing.rate,
             snapshot_interval: self.timing.interval,
             tick: self.sim.tick(),
@@ -273,15 +303,34 @@ impl Match {
             time_limit_secs: options.time_limit_secs,
             arena: self.sim.arena().clone(),
         });
-        // A fresh outbox has room; if the session is already gone its Leave follows.
-        let _ = j
-            .outbox
-            .try_send(Outgoing::Frame(Bytes::from(encode_server(&welcome))));
-        info!(match_id = %self.handle.id, player_id = %j.player_id, entity = net_id, "player joined");
-        let conn = j.conn;
-        self.clients
-            .insert(conn, Client::new(j, entity, net_id, Instant::now()));
-        self.metrics.players.fetch_add(1, Relaxed);
+        let _ = outbox.try_send(Outgoing::Frame(Bytes::from(encode_server(&welcome))));
+    }
+
+    /// A session ended. A dropped one keeps its entity (standing still) for the reconnect
+    /// grace; a proper close leaves at once.
+    fn leave(&mut self, conn: u64, dropped: bool) {
+        let grace = self.config.reconnect_grace;
+        match self.clients.get_mut(&conn) {
+            Some(c) if dropped && !grace.is_zero() => {
+                c.detached_until = Some(Instant::now() + grace);
+                self.sim.freeze(c.entity);
+                info!(match_id = %self.handle.id, player_id = %c.player_id, grace_secs = grace.as_secs_f64(), "connection dropped; holding the player");
+            }
+            _ => self.remove(conn),
+        }
+    }
+
+    /// Players whose grace ran out leave.
+    fn expire_detached(&mut self, now: Instant) {
+        let expired: Vec<u64> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.detached_until.is_some_and(|t| now >= t))
+            .map(|(k, _)| *k)
+            .collect();
+        for conn in expired {
+            self.remove(conn);
+        }
     }
 
     /// Takes a client out of the match (left, kicked, or closed as too slow).
@@ -290,7 +339,7 @@ impl Match {
             self.departed_bytes += client.stats.bytes_out.load(Relaxed);
             self.departed_snapshots += client.snapshots_sent;
             self.sim.remove_player(client.entity);
-            self.handle.release_seat();
+            self.handle.release_seat(&client.player_id);
             self.metrics.players.fetch_sub(1, Relaxed);
             info!(match_id = %self.handle.id, player_id = %client.player_id, "player left");
         }
@@ -486,7 +535,7 @@ impl Match {
             {
                 client.close_now(code);
             }
-            self.handle.release_seat();
+            self.handle.release_seat(&client.player_id);
             self.metrics.players.fetch_sub(1, Relaxed);
         }
     }

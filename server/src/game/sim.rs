@@ -79,6 +79,16 @@ impl Sim {
         (entity, id.0)
     }
 
+    /// Stops a player whose connection dropped: no buttons held, queued inputs forgotten.
+    pub fn freeze(&mut self, entity: Entity) {
+        if let Some(mut p) = self.world.get_mut::<Player>(entity) {
+            p.held = 0;
+        }
+        if let Some(mut q) = self.world.get_mut::<InputQueue>(entity) {
+            q.0.clear();
+        }
+    }
+
     /// Removes a player's entity (its projectiles fly on).
     pub fn remove_player(&mut self, entity: Entity) {
         if let Some(id) = self.world.get::<NetId>(entity) {

@@ -18,7 +18,7 @@ use tracing::{debug, info};
 
 use crate::game::messages::{Joiner, MatchCmd, Outgoing, SessionStats};
 use crate::metrics::Metrics;
-use crate::registry::MatchHandle;
+use crate::registry::{MatchHandle, Seat};
 
 /// How often the server pings each client (for its RTT).
 const PING_EVERY: Duration = Duration::from_secs(1);
@@ -37,6 +37,10 @@ pub struct Session {
     pub outbox_frames: usize,
     /// Client messages per second; the excess is dropped and counted.
     pub input_rate_limit: u32,
+    /// A peer that sends nothing (not even a pong) for this long is treated as gone.
+    pub keepalive_timeout: Duration,
+    /// Whether the handshake took a new seat (given back if the match never sees us).
+    pub seat: Seat,
     /// This connection's place under `max_connections`, given back when the session ends.
     pub _slot: OwnedSemaphorePermit,
 }
@@ -60,7 +64,10 @@ async fn close_order(rx: &mut CloseOrder) -> u16 {
 enum End {
     /// Close with this code.
     Close(u16),
-    /// The peer closed or vanished; nothing to send.
+    /// The peer closed the connection properly: it has left.
+    Left,
+    /// The connection vanished (no close frame, or silent past the keepalive timeout): the
+    /// player may come back within the reconnect grace.
     Gone,
 }
 
@@ -80,13 +87,23 @@ pub async fn run(mut socket: WebSocket, s: Session) {
         stats: stats.clone(),
     };
     let end = if s.handle.inbox.send(MatchCmd::Join(joiner)).await.is_err() {
-        // The match ended before it saw us; the seat is ours to give back.
-        s.handle.release_seat();
+        // The match ended before it saw us; a seat taken for us is ours to give back.
+        if s.seat == Seat::New {
+            s.handle.release_seat(&s.player_id);
+        }
         End::Close(close_code::MATCH_ENDED)
     } else {
         let end = serve(&mut socket, &s, &stats, &mut out_rx, &mut close_rx).await;
-        // The match may already have dropped us (too slow, ended); then this is ignored.
-        let _ = s.handle.inbox.send(MatchCmd::Leave { conn: s.conn }).await;
+        // The match may already have dropped us (too slow, replaced, ended); then this is ignored.
+        let dropped = matches!(end, End::Gone);
+        let _ = s
+            .handle
+            .inbox
+            .send(MatchCmd::Leave {
+                conn: s.conn,
+                dropped,
+            })
+            .await;
         end
     };
     if let End::Close(code) = end {
@@ -117,6 +134,7 @@ async fn serve(
     close_rx: &mut CloseOrder,
 ) -> End {
     let mut bucket = TokenBucket::new(s.input_rate_limit, std::time::Instant::now());
+    let mut last_heard = tokio::time::Instant::now();
     let epoch = std::time::Instant::now();
     // The first ping a period in: nothing to measure before the Welcome.
     let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
@@ -138,6 +156,10 @@ async fn serve(
                 }
             }
             _ = pings.tick() => {
+                if last_heard.elapsed() > s.keepalive_timeout {
+                    debug!(match_id = %s.handle.id, player_id = %s.player_id, "no answer within the keepalive timeout");
+                    return End::Gone;
+                }
                 let stamp = (epoch.elapsed().as_micros() as u64).to_le_bytes();
                 let ping = Message::Ping(Bytes::copy_from_slice(&stamp));
                 if let Some(end) = write(socket, s, stats, ping, close_rx).await {
@@ -145,6 +167,7 @@ async fn serve(
                 }
             }
             msg = socket.recv() => {
+                last_heard = tokio::time::Instant::now();
                 if let Some(end) = read(socket, s, stats, msg, close_rx, &mut bucket, epoch).await {
                     return end;
                 }
@@ -215,7 +238,8 @@ async fn read(
         }
         // tungstenite answers pings itself.
         Some(Ok(Message::Ping(_))) => return None,
-        Some(Ok(Message::Close(_))) | None => return Some(End::Gone),
+        Some(Ok(Message::Close(_))) => return Some(End::Left),
+        None => return Some(End::Gone),
         Some(Err(e)) => {
             debug!(match_id = %s.handle.id, player_id = %s.player_id, error = %e, "read error");
             return Some(if is_peer_gone(e) {
@@ -264,8 +288,11 @@ async fn read(
 /// True when a read error means the connection is gone (I/O), false when the peer broke the
 /// protocol (bad framing, a frame or message over the size limit, bad UTF-8).
 fn is_peer_gone(e: axum::Error) -> bool {
+    use tungstenite::error::ProtocolError;
     let inner = e.into_inner();
     match inner.downcast_ref::<tungstenite::Error>() {
+        // The TCP connection ended without a close frame: the peer vanished.
+        Some(tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => true,
         Some(
             tungstenite::Error::Protocol(_)
             | tungstenite::Error::Capacity(_)
@@ -293,5 +320,7 @@ mod tests {
         assert!(!is_peer_gone(axum::Error::new(unmasked)));
         let reset = tungstenite::Error::Io(std::io::ErrorKind::ConnectionReset.into());
         assert!(is_peer_gone(axum::Error::new(reset)));
+        let vanished = tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake);
+        assert!(is_peer_gone(axum::Error::new(vanished)));
     }
 }

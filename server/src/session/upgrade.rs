@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::bearer::{from_authorization, from_subprotocols};
 use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
+use crate::registry::Seat;
 use crate::session::connection::{self, Session};
 
 #[derive(Deserialize, Debug)]
@@ -69,13 +70,14 @@ pub async fn ws_handler(
         let err = AppError::new(StatusCode::NOT_FOUND, "no_such_match", "no such match");
         return reject(&state, "no_such_match", err);
     };
-    if !handle.take_seat(&claims.sub) {
+    let Some(seat) = handle.take_seat(&claims.sub) else {
         let err = AppError::new(StatusCode::CONFLICT, "match_full", "the match is full");
         return reject(&state, "match_full", err);
-    }
+    };
     let limit = state.config.max_message_bytes;
     let handle_rate = handle.options.tick_rate;
-    let seat = handle.clone();
+    let seat_handle = handle.clone();
+    let seat_player = claims.sub.clone();
     let session = Session {
         conn: state.next_conn_id(),
         handle,
@@ -84,12 +86,18 @@ pub async fn ws_handler(
         metrics: state.metrics.clone(),
         outbox_frames: state.config.outbox_frames,
         input_rate_limit: input_rate(state.config.input_rate_limit, handle_rate),
+        keepalive_timeout: state.config.keepalive_timeout,
+        seat,
         _slot: slot,
     };
     ws.protocols([SUBPROTOCOL])
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_failed_upgrade(move |_| seat.release_seat())
+        .on_failed_upgrade(move |_| {
+            if seat == Seat::New {
+                seat_handle.release_seat(&seat_player);
+            }
+        })
         .on_upgrade(move |socket| connection::run(socket, session))
         .into_response()
 }
