@@ -13,7 +13,7 @@ use shared::rules::buttons;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::api::Api;
-use crate::connection::{ConnectOptions, Connection, Event};
+use crate::connection::{self, ConnectOptions, Connection, Event, connect_with_retry};
 use crate::error::ClientError;
 use crate::stats::{ServerFigures, percentile};
 
@@ -41,6 +41,7 @@ struct BotStats {
 
 struct Shared {
     bots: Vec<BotStats>,
+    reconnects: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -56,6 +57,7 @@ impl Shared {
 pub async fn run(cfg: BotsConfig) -> String {
     let shared = Arc::new(Shared {
         bots: (0..cfg.count).map(|_| BotStats::default()).collect(),
+        reconnects: AtomicU64::new(0),
         errors: Mutex::new(BTreeMap::new()),
     });
     let start = Instant::now();
@@ -172,6 +174,10 @@ fn report(
     let f = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
     out.push_str(&format!("bots                 {}\n", cfg.count));
     out.push_str(&format!("connected at end     {connected}\n"));
+    out.push_str(&format!(
+        "reconnects           {}\n",
+        shared.reconnects.load(Relaxed)
+    ));
     out.push_str(&format!("window               {window:.1} s\n"));
     let errors = shared.errors.lock().map(|m| m.clone()).unwrap_or_default();
     if errors.is_empty() {
@@ -252,6 +258,30 @@ async fn play(
     let ticket = api.matchmake(&login.token).await?;
     let mut conn =
         Connection::connect(&ticket.ws_url, &login.token, ConnectOptions::default()).await?;
+    loop {
+        match drive(&mut conn, rng, deadline, stats).await {
+            // A dropped connection: come back as the same player (the server holds the entity).
+            Err(e) if connection::is_transient(&e) => {
+                stats.connected.store(false, Relaxed);
+                shared.error(&e);
+                let left = deadline.saturating_duration_since(Instant::now());
+                let opts = ConnectOptions::default();
+                conn =
+                    connect_with_retry(&ticket.ws_url, &login.token, opts, left, |_, _| {}).await?;
+                shared.reconnects.fetch_add(1, Relaxed);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Plays on one connection until the deadline or an error.
+async fn drive(
+    conn: &mut Connection,
+    rng: &mut StdRng,
+    deadline: Instant,
+    stats: &BotStats,
+) -> Result<(), ClientError> {
     stats.connected.store(true, Relaxed);
     let tick = Duration::from_secs_f64(1.0 / f64::from(conn.welcome.tick_rate.max(1)));
     let mut inputs = tokio::time::interval(tick);
@@ -262,7 +292,7 @@ async fn play(
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => {
-                conn.close().await;
+                conn.close_ref().await;
                 return Ok(());
             }
             _ = inputs.tick() => {

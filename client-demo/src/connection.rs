@@ -264,7 +264,49 @@ impl Connection {
 
     /// Closes politely.
     pub async fn close(mut self) {
+        self.close_ref().await;
+    }
+
+    /// Closes politely without giving up the value.
+    pub async fn close_ref(&mut self) {
         let _ = self.ws.close(None).await;
+    }
+}
+
+/// Whether retrying might help: the network or a momentarily busy server, not a refusal.
+pub fn is_transient(e: &ClientError) -> bool {
+    match e {
+        ClientError::WebSocket(_) | ClientError::Http(_) => true,
+        ClientError::Status { status, .. } => *status == 503,
+        ClientError::Closed { code, .. } => *code == 1006,
+        ClientError::Protocol(_) => false,
+    }
+}
+
+/// Connects, retrying transient failures with exponential backoff (100 ms doubling to 2 s)
+/// until `give_up_after`. Reconnecting with the same token within the server's grace resumes
+/// the same entity. `on_retry` hears each failed attempt (to say so on screen).
+pub async fn connect_with_retry(
+    ws_url: &str,
+    token: &str,
+    opts: ConnectOptions,
+    give_up_after: Duration,
+    mut on_retry: impl FnMut(u32, &ClientError),
+) -> Result<Connection, ClientError> {
+    let deadline = tokio::time::Instant::now() + give_up_after;
+    let mut delay = Duration::from_millis(100);
+    let mut attempt = 0;
+    loop {
+        match Connection::connect(ws_url, token, opts).await {
+            Ok(c) => return Ok(c),
+            Err(e) if is_transient(&e) && tokio::time::Instant::now() + delay < deadline => {
+                attempt += 1;
+                on_retry(attempt, &e);
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ pub mod predict;
 pub mod stats;
 
 pub use api::Api;
-pub use connection::{ConnectOptions, Connection, Event, TokenTransport};
+pub use connection::{ConnectOptions, Connection, Event, TokenTransport, connect_with_retry};
 pub use error::ClientError;
 pub use interp::Interpolator;
 pub use mirror::Mirror;

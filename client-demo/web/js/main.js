@@ -44,9 +44,14 @@ async function play() {
   }
 }
 
-function connect(ticket, auth) {
+/** Reconnect attempts after a dropped connection before giving up (backoff 250 ms → 3 s). */
+const MAX_RECONNECTS = 8;
+
+function banner(text) { $("banner").textContent = text; $("banner").hidden = !text; }
+
+function connect(ticket, auth, attempt = 0) {
   const g = {
-    ws: openSocket(ticket.ws_url, auth.token), ticket, welcome: null, mirror: new Mirror(),
+    ws: openSocket(ticket.ws_url, auth.token), ticket, auth, attempt, welcome: null, mirror: new Mirror(),
     predictor: null, interp: new Interpolator(INTERP_MS), rate: 30, seq: 0, aim: 0, killFeed: [], opened: false,
     ended: null, endsAt: 0, lastFrame: performance.now(), rtt: null,
     counters: { snaps: 0, down: 0, up: 0 }, rates: { snaps: 0, down: 0, up: 0 }, ratesAt: performance.now(),
@@ -85,6 +90,7 @@ function begin(g, w) {
   g.interp.setTiming(w.tick_rate, w.snapshot_interval);
   g.endsAt = performance.now() + Math.max(0, w.time_limit_secs - w.tick / w.tick_rate) * 1000;
   message("");
+  banner("");
   show("game");
   $("canvas").focus();
   startInputs(g);
@@ -136,10 +142,21 @@ async function onClose(g, ev) {
   clearInterval(g.inputTimer);
   clearInterval(g.pingTimer);
   if (game !== g) return;
+  // A connection that vanished (no close frame) mid-game: come back as the same player; the
+  // server holds the entity for its reconnect grace.
+  const dropped = !g.ended && !g.failure && (ev.code === 1006 || ev.code === 1005) && (g.opened || g.attempt > 0);
+  if (dropped && g.attempt < MAX_RECONNECTS) {
+    const attempt = g.attempt + 1;
+    banner(`Connection lost — reconnecting (attempt ${attempt} of ${MAX_RECONNECTS})…`);
+    setTimeout(() => { if (game === g) connect(g.ticket, g.auth, attempt); }, Math.min(250 * 2 ** (attempt - 1), 3000));
+    return;
+  }
   game = null;
+  banner("");
   if (g.ended) return showResults(g.ended);
   show("start");
   if (g.failure) message(g.failure);
+  else if (!g.opened && g.attempt > 0) message(`Could not reconnect: ${await explainFailedJoin(g.ticket.match_id)}`);
   else if (!g.opened) message(await explainFailedJoin(g.ticket.match_id));
   else message(CLOSE_MESSAGES[ev.code] || `Disconnected (code ${ev.code}).`);
 }
