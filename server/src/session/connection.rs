@@ -13,7 +13,7 @@ use shared::protocol::{ClientMsg, ServerMsg};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 
-use crate::session::rate_limit::TokenBucket;
+use crate::session::rate_limit::{TokenBucket, Verdict};
 use tracing::{debug, info};
 
 use crate::game::messages::{Joiner, MatchCmd, Outgoing, SessionStats};
@@ -251,9 +251,19 @@ async fn read(
     };
     s.metrics.bytes_in.fetch_add(data.len() as u64, Relaxed);
     let decoded = decode_client(&data);
-    if decoded.is_ok() && !bucket.allow(std::time::Instant::now()) {
-        s.metrics.messages_rate_limited.fetch_add(1, Relaxed);
-        return None;
+    if decoded.is_ok() {
+        match bucket.check(std::time::Instant::now()) {
+            Verdict::Allow => {}
+            Verdict::Drop => {
+                s.metrics.messages_rate_limited.fetch_add(1, Relaxed);
+                return None;
+            }
+            Verdict::Close => {
+                s.metrics.messages_rate_limited.fetch_add(1, Relaxed);
+                info!(match_id = %s.handle.id, player_id = %s.player_id, "sustained flood: rate limited");
+                return Some(End::Close(close_code::RATE_LIMITED));
+            }
+        }
     }
     match decoded {
         Ok(ClientMsg::Input(input)) => {

@@ -1,0 +1,30 @@
+//! A client flooding messages has the excess dropped and counted, then is closed with the
+//! rate-limited code; another client in the match keeps receiving snapshots.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use serde_json::json;
+use shared::close_code::RATE_LIMITED;
+use tests::{TestServer, close_code, snapshots};
+
+#[tokio::test]
+async fn a_flood_is_dropped_then_closed() {
+    let server = TestServer::start().await;
+    let m = server.create_match(json!({ "tick_rate": 30 })).await;
+    let mut flooder = server.join(&m.match_id, "flooder").await;
+    let mut other = server.join(&m.match_id, "other").await;
+    snapshots(&mut other, 3, Duration::from_secs(5)).await;
+    // The limit at 30 Hz is 65 messages a second; send a thousand at once.
+    for _ in 0..1000 {
+        if flooder.send_ping().await.is_err() {
+            break; // the server closed on us mid-flood
+        }
+    }
+    assert_eq!(
+        close_code(&mut flooder, Duration::from_secs(10)).await,
+        RATE_LIMITED
+    );
+    assert!(server.state.metrics.messages_rate_limited.load(Relaxed) > 100);
+    snapshots(&mut other, 15, Duration::from_secs(5)).await;
+}
