@@ -1,0 +1,121 @@
+//! The JWT matrix: each of these is a 401 at the WebSocket handshake, with no upgrade —
+//! `alg: none` in any letter case, HS256 signed with the RSA public key when RS256 is
+//! configured, `exp`/`nbf` of the wrong JSON type, `nbf` in the future, a flipped signature
+//! byte. (Wrong iss/aud, wrong kind, expired, oversized: tests/handshake.rs; player token on the
+//! admin API: tests/admin.rs.)
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use client_demo::{ClientError, ConnectOptions, Connection};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use tests::TestServer;
+
+const PRIVATE: &str = include_str!("../keys/rsa-test-private.pem");
+const PUBLIC: &str = include_str!("../keys/rsa-test-public.pem");
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn claims(edit: impl FnOnce(&mut Value)) -> Value {
+    let mut c = json!({ "sub": "p-1", "name": "matrix", "iat": now(), "exp": now() + 600,
+        "iss": "tickwire", "aud": "tickwire", "kind": "player" });
+    edit(&mut c);
+    c
+}
+
+fn b64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+fn hs256(secret: &[u8], c: &Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        c,
+        &EncodingKey::from_secret(secret),
+    )
+    .expect("sign")
+}
+
+async fn status(url: &str, token: &str) -> u16 {
+    match Connection::connect(url, token, ConnectOptions::default()).await {
+        Ok(_) => 101,
+        Err(ClientError::Status { status, .. }) => status,
+        Err(e) => panic!("expected an HTTP status, got {e}"),
+    }
+}
+
+#[tokio::test]
+async fn every_bad_token_is_401_and_the_good_ones_pass() {
+    let server =
+        TestServer::start_with(|c| c.jwt_public_key = Some(PUBLIC.as_bytes().to_vec())).await;
+    let secret = server.state.config.jwt_secret.clone();
+    let m = server.create_match(json!({})).await;
+    let url = m.ws_url.clone();
+
+    let mut bad: Vec<(String, String)> = Vec::new();
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let header = json!({ "alg": alg, "typ": "JWT" }).to_string();
+        let token = format!(
+            "{}.{}.",
+            b64(header.as_bytes()),
+            b64(claims(|_| {}).to_string().as_bytes())
+        );
+        bad.push((format!("alg {alg}"), token));
+    }
+    bad.push((
+        "HS256 with the RSA public key as secret".into(),
+        hs256(PUBLIC.as_bytes(), &claims(|_| {})),
+    ));
+    bad.push((
+        "exp as a string".into(),
+        hs256(
+            &secret,
+            &claims(|c| c["exp"] = json!((now() + 600).to_string())),
+        ),
+    ));
+    bad.push((
+        "nbf as a string".into(),
+        hs256(&secret, &claims(|c| c["nbf"] = json!(now().to_string()))),
+    ));
+    bad.push((
+        "nbf in the future".into(),
+        hs256(&secret, &claims(|c| c["nbf"] = json!(now() + 600))),
+    ));
+    let good = hs256(&secret, &claims(|_| {}));
+    let mut flipped = good.clone().into_bytes();
+    let last = flipped.len() - 2; // inside the signature, away from base64 padding bits
+    flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
+    bad.push((
+        "a flipped signature byte".into(),
+        String::from_utf8(flipped).expect("ascii"),
+    ));
+
+    for (what, token) in &bad {
+        assert_eq!(status(&url, token).await, 401, "{what}");
+    }
+    // The same claims, signed properly, pass: HS256 with the secret, RS256 with the private key.
+    assert_eq!(status(&url, &good).await, 101, "HS256");
+    let rs256 = jsonwebtoken::encode(
+        &Header::new(Algorithm::RS256),
+        &claims(|c| c["sub"] = json!("p-2")),
+        &EncodingKey::from_rsa_pem(PRIVATE.as_bytes()).expect("rsa key"),
+    )
+    .expect("sign");
+    assert_eq!(
+        status(&url, &rs256).await,
+        101,
+        "RS256 from the external issuer"
+    );
+}
