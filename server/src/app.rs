@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
-use axum::serve::ListenerExt;
 use shared::arena::Arena;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -16,6 +15,7 @@ use crate::auth::Auth;
 use crate::config::Config;
 use crate::drain::{Drain, drain_on};
 use crate::http::{admin, guest, health, matches, web};
+use crate::listener::HttpLimits;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::results::ResultsLog;
@@ -36,6 +36,8 @@ pub struct AppState {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// One permit per open WebSocket; a session holds its permit until it ends.
     pub connection_slots: Arc<Semaphore>,
+    /// WebSocket connections per IP address.
+    pub per_ip: Arc<crate::session::per_ip::PerIp>,
     conn_ids: Arc<AtomicU64>,
 }
 
@@ -63,8 +65,11 @@ impl AppState {
         }
         let auth = Arc::new(auth);
         let connection_slots = Arc::new(Semaphore::new(config.max_connections as usize));
+        let per_ip = Arc::new(crate::session::per_ip::PerIp::new(
+            config.max_connections_per_ip,
+        ));
         let tls = match &config.tls {
-            Some((cert, key)) => Some(crate::tls::load(cert, key)?),
+            Some((cert, key)) => Some(crate::listener::load(cert, key)?),
             None => None,
         };
         let results = match &config.results_log {
@@ -89,6 +94,7 @@ impl AppState {
             drain: Arc::new(Drain::default()),
             tls,
             connection_slots,
+            per_ip,
             conn_ids: Arc::new(AtomicU64::new(1)),
         })
     }
@@ -98,6 +104,9 @@ impl AppState {
         self.conn_ids.fetch_add(1, Relaxed)
     }
 }
+
+/// How long, after the listener stops, sessions get to finish closing.
+const SESSIONS_GOODBYE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Request bodies are small JSON objects.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -154,12 +163,17 @@ pub async fn serve(
         let metrics_listener = TcpListener::bind(addr).await?;
         tokio::spawn(axum::serve(metrics_listener, metrics_app(state.clone())).into_future());
     }
-    let send_buffer = state.config.socket_send_buffer;
-    if let Some(tls) = state.tls.clone() {
-        return crate::tls::serve(listener, app(state), tls, send_buffer, drained).await;
-    }
-    let listener = listener.tap_io(move |tcp| crate::net::tune(tcp, send_buffer));
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(drained)
-        .await
+    let limits = HttpLimits {
+        send_buffer: state.config.socket_send_buffer,
+        header_read_timeout: state.config.header_read_timeout,
+        max_header_bytes: state.config.max_header_bytes,
+    };
+    let tls = state.tls.clone();
+    let slots = state.connection_slots.clone();
+    let all = state.config.max_connections;
+    crate::listener::serve(listener, app(state), tls, limits, drained).await?;
+    // Let sessions finish saying goodbye (MatchEnded, the closing handshake) before returning:
+    // every one holds a connection permit until it ends.
+    let _ = tokio::time::timeout(SESSIONS_GOODBYE, slots.acquire_many(all)).await;
+    Ok(())
 }

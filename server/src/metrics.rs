@@ -17,8 +17,9 @@ pub const TICK_BUCKETS_US: [u64; 22] = [
 pub const CLOSE_CODES: [u16; 8] = [1001, 4000, 4001, 4002, 4003, 4004, 4005, 4006];
 
 /// Handshake rejection reasons, each a label value of `tickwire_handshakes_rejected_total`.
-pub const REJECT_REASONS: [&str; 10] = [
+pub const REJECT_REASONS: [&str; 11] = [
     "draining",
+    "too_many_from_ip",
     "origin_not_allowed",
     "too_many_connections",
     "token_missing",

@@ -33,6 +33,12 @@ pub struct Config {
     pub max_players: u16,
     pub max_matches: u32,
     pub max_connections: u32,
+    /// Most WebSocket connections from one IP address (more: 429 before the upgrade).
+    pub max_connections_per_ip: u32,
+    /// A client that has not sent a request's whole header by then is disconnected (slowloris).
+    pub header_read_timeout: Duration,
+    /// Largest request header section; larger gets 431.
+    pub max_header_bytes: usize,
     /// HS256 secret; never logged. Generated at start when none is configured.
     pub jwt_secret: Vec<u8>,
     /// True when `jwt_secret` was generated for this process.

@@ -43,6 +43,8 @@ pub struct Session {
     pub seat: Seat,
     /// This connection's place under `max_connections`, given back when the session ends.
     pub _slot: OwnedSemaphorePermit,
+    /// Its place under `max_connections_per_ip` (none when the peer address is unknown).
+    pub _ip_slot: Option<crate::session::per_ip::IpSlot>,
 }
 
 /// The match's order to close at once; `None` once the match dropped it without an order.

@@ -1,5 +1,6 @@
 //! WebSocket sessions: the checked handshake and the per-connection task.
 
 pub mod connection;
+pub mod per_ip;
 pub mod rate_limit;
 pub mod upgrade;

@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::bearer::{from_authorization, from_subprotocols};
 use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
+use crate::listener::Peer;
 use crate::registry::Seat;
 use crate::session::connection::{self, Session};
 
@@ -32,6 +33,7 @@ fn reject(state: &AppState, reason: &'static str, err: AppError) -> Response {
 pub async fn ws_handler(
     State(state): State<AppState>,
     Query(params): Query<WsParams>,
+    peer: Option<axum::Extension<Peer>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -46,6 +48,20 @@ pub async fn ws_handler(
         );
         return reject(&state, "origin_not_allowed", err);
     }
+    let ip_slot = match peer.map(|axum::Extension(Peer(addr))| addr.ip()) {
+        Some(ip) => match state.per_ip.try_acquire(ip) {
+            Some(slot) => Some(slot),
+            None => {
+                let err = AppError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_connections_from_address",
+                    "too many connections from this address",
+                );
+                return reject(&state, "too_many_from_ip", err);
+            }
+        },
+        None => None,
+    };
     let Ok(slot) = state.connection_slots.clone().try_acquire_owned() else {
         let err = AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -89,6 +105,7 @@ pub async fn ws_handler(
         keepalive_timeout: state.config.keepalive_timeout,
         seat,
         _slot: slot,
+        _ip_slot: ip_slot,
     };
     ws.protocols([SUBPROTOCOL])
         .max_message_size(limit)

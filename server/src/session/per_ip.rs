@@ -1,0 +1,74 @@
+//! WebSocket connections per IP address, capped; a connection holds an `IpSlot` until it ends.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+#[derive(Debug)]
+pub struct PerIp {
+    max: u32,
+    counts: Mutex<HashMap<IpAddr, u32>>,
+}
+
+/// One connection's place under its address's cap; given back on drop.
+#[derive(Debug)]
+pub struct IpSlot {
+    owner: Arc<PerIp>,
+    ip: IpAddr,
+}
+
+impl PerIp {
+    pub fn new(max: u32) -> PerIp {
+        PerIp {
+            max,
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A slot for `ip`, or `None` when it already has `max` connections.
+    pub fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<IpSlot> {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = counts.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot {
+            owner: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut counts = self
+            .owner
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = counts.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.ip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_per_address_and_gives_back_on_drop() {
+        let p = Arc::new(PerIp::new(2));
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        let (a, b) = (p.try_acquire(ip), p.try_acquire(ip));
+        assert!(a.is_some() && b.is_some());
+        assert!(p.try_acquire(ip).is_none());
+        assert!(p.try_acquire([10, 0, 0, 2].into()).is_some());
+        drop(a);
+        assert!(p.try_acquire(ip).is_some());
+    }
+}
