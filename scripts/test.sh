@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command. Installs what the tests need when it is missing (Debian's prometheus for
 # promtool, Debian's chromium and playwright-core from npm for the browser tests), then runs
-# every Rust test, the JS tests against the Rust fixtures, and the browser tests.
+# every Rust test, the JS tests against the Rust fixtures, the browser tests, and a short soak.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,3 +31,6 @@ if [ -f tests/browser/package.json ]; then
   fi
   (cd tests/browser && node --test)
 fi
+
+echo "== short soak (bots joining, leaving, misbehaving; everything back to zero)"
+DURATION=20 BOTS=16 PROFILE=debug PORT=18096 scripts/soak.sh

@@ -39,6 +39,19 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Soak: bots keep joining and leaving (and misbehaving); prints server RSS every 10 s and
+    /// fails unless sessions, players and matches are back to zero at the end.
+    Soak {
+        #[arg(long, default_value_t = 48)]
+        bots: usize,
+        /// Seconds.
+        #[arg(long, default_value_t = 600)]
+        duration: u64,
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[tokio::main]
@@ -68,6 +81,24 @@ async fn main() {
             })
             .await;
             print!("{report}");
+        }
+        Command::Soak {
+            bots,
+            duration,
+            server,
+            seed,
+        } => {
+            let cfg = client_demo::soak::SoakConfig {
+                bots,
+                duration: Duration::from_secs(duration),
+                server,
+                seed,
+            };
+            let (report, zero) = client_demo::soak::run(cfg).await;
+            print!("{report}");
+            if !zero {
+                std::process::exit(1);
+            }
         }
     }
 }

@@ -210,6 +210,14 @@ impl Metrics {
         for (reason, count) in REJECT_REASONS.iter().zip(&self.rejected) {
             let _ = writeln!(out, "{name}{{reason=\"{reason}\"}} {}", count.load(Relaxed));
         }
+        if let Some(rss) = resident_bytes() {
+            gauge(
+                &mut out,
+                "process_resident_memory_bytes",
+                "Resident memory of this process.",
+                rss,
+            );
+        }
         if let Some(cpu) = process_cpu_seconds() {
             let name = "process_cpu_seconds_total";
             let _ = writeln!(
@@ -219,6 +227,13 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Resident set size from /proc/self/statm (Linux; 4 KiB pages).
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
 
 /// utime + stime of this process from /proc/self/stat (Linux), in seconds.
