@@ -167,6 +167,7 @@ pub async fn serve(
         send_buffer: state.config.socket_send_buffer,
         header_read_timeout: state.config.header_read_timeout,
         max_header_bytes: state.config.max_header_bytes,
+        handshake_timeout: state.config.handshake_timeout,
     };
     let tls = state.tls.clone();
     let slots = state.connection_slots.clone();

@@ -19,9 +19,6 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tracing::debug;
 
-/// A client that has not finished the TLS handshake by then is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Reads a PEM certificate chain and private key; the error names the file and the problem.
 pub fn load(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
@@ -56,6 +53,8 @@ pub struct HttpLimits {
     pub header_read_timeout: Duration,
     /// Largest request header section; larger gets 431.
     pub max_header_bytes: usize,
+    /// A new connection must send its first byte (plain) or finish the TLS handshake by then.
+    pub handshake_timeout: Duration,
 }
 
 /// The peer address of the connection a request came on (set on every request).
@@ -91,9 +90,19 @@ pub async fn serve(
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let Some(acceptor) = acceptor else {
+                // hyper's header timer starts at the first byte: a connection that sends
+                // nothing would sit here for ever.
+                // (`peek` does a real read without consuming; `readable()` would return at once.)
+                let mut first = [0u8; 1];
+                if !matches!(
+                    tokio::time::timeout(limits.handshake_timeout, tcp.peek(&mut first)).await,
+                    Ok(Ok(1..))
+                ) {
+                    return debug!(%peer, "nothing sent within the handshake timeout");
+                }
                 return serve_io(TokioIo::new(tcp), service, limits, peer).await;
             };
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+            match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
                 Ok(Ok(stream)) => serve_io(TokioIo::new(stream), service, limits, peer).await,
                 Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => debug!(%peer, "TLS handshake timed out"),

@@ -96,3 +96,22 @@ async fn slowloris_connections_are_cut_and_others_served() {
         start.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed() {
+    let server = TestServer::start_with(|c| c.handshake_timeout = Duration::from_secs(1)).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("tcp");
+    let start = Instant::now();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf))
+        .await
+        .expect("closed in time");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "expected the server to close: {read:?}"
+    );
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "closed before the timeout"
+    );
+}

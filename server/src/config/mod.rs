@@ -37,6 +37,8 @@ pub struct Config {
     pub max_connections_per_ip: u32,
     /// A client that has not sent a request's whole header by then is disconnected (slowloris).
     pub header_read_timeout: Duration,
+    /// A new connection must send its first byte (plain) or finish the TLS handshake by then.
+    pub handshake_timeout: Duration,
     /// Largest request header section; larger gets 431.
     pub max_header_bytes: usize,
     /// HS256 secret; never logged. Generated at start when none is configured.

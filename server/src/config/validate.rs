@@ -121,6 +121,7 @@ impl RawConfig {
                 SEC,
                 300 * SEC,
             )?,
+            handshake_timeout: dur("handshake_timeout", &self.handshake_timeout, SEC, 300 * SEC)?,
             max_header_bytes: int("max_header_bytes", self.max_header_bytes, 8192, 1 << 20)?,
             jwt_secret,
             jwt_secret_generated,
