@@ -15,9 +15,11 @@ PORT=${PORT:-18090}
 # Each bot holds a WebSocket and a pooled HTTP connection.
 ulimit -n 65536 2>/dev/null || true
 cargo build --release -q -p server -p client-demo
-# --drain-timeout 0s: when the script stops the server, matches end at once.
+# --drain-timeout 0s: when the script stops the server, matches end at once. Every bot comes
+# from 127.0.0.1, so the per-address connection cap is lifted.
 ./target/release/tickwire-server --bind "127.0.0.1:$PORT" --tick-rate "$TICK_RATE" --log-level warn \
-  --drain-timeout 0s --set results_log= &
+  --drain-timeout 0s --set results_log= \
+  --set max_connections_per_ip=100000 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
 
