@@ -47,7 +47,14 @@ async function play() {
 /** Reconnect attempts after a dropped connection before giving up (backoff 250 ms → 3 s). */
 const MAX_RECONNECTS = 8;
 
-function banner(text) { $("banner").textContent = text; $("banner").hidden = !text; }
+let reconnects = 0;
+let lastBanner = "";
+
+function banner(text) {
+  $("banner").textContent = text;
+  $("banner").hidden = !text;
+  if (text) lastBanner = text;
+}
 
 function connect(ticket, auth, attempt = 0) {
   const g = {
@@ -91,6 +98,7 @@ function begin(g, w) {
   g.endsAt = performance.now() + Math.max(0, w.time_limit_secs - w.tick / w.tick_rate) * 1000;
   message("");
   banner("");
+  if (g.attempt > 0) reconnects += 1;
   show("game");
   $("canvas").focus();
   startInputs(g);
@@ -254,7 +262,7 @@ window.__tickwire = {
     if (!g || !g.welcome) return { phase, message: $("message").textContent };
     const c = $("canvas"), t = fit(c, g.welcome.arena), r = c.getBoundingClientRect();
     const toPage = (x, y) => { const [sx, sy] = t.toScreen(x, y); return [r.left + (sx * r.width) / c.width, r.top + (sy * r.height) / c.height]; };
-    return { phase, entity: g.welcome.entity, tickRate: g.rate, rtt: g.rtt, hud: $("hud").textContent,
+    return { phase, entity: g.welcome.entity, tickRate: g.rate, rtt: g.rtt, hud: $("hud").textContent, reconnects, lastBanner,
       players: (g.lastView?.players || []).map((p) => ({ ...p, page: toPage(p.x, p.y) })),
       message: $("message").textContent };
   },
