@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use client_demo::api::{GuestLogin, MatchTicket};
-use client_demo::{Api, ConnectOptions, Connection, Event};
+use client_demo::{Api, ClientError, ConnectOptions, Connection, Event};
 use server::app::{AppState, serve};
 use server::config::{Config, random_secret};
 use tokio::sync::oneshot;
@@ -159,4 +159,26 @@ pub async fn snapshots(conn: &mut Connection, n: usize, timeout: Duration) {
         (seen >= n).then_some(())
     })
     .await
+}
+
+/// The HTTP status of a WebSocket handshake with `token` (101 when it upgrades).
+pub async fn handshake_status(url: &str, token: &str) -> u16 {
+    match Connection::connect(url, token, ConnectOptions::default()).await {
+        Ok(_) => 101,
+        Err(ClientError::Status { status, .. }) => status,
+        Err(e) => panic!("expected an HTTP status, got {e}"),
+    }
+}
+
+/// Base64url without padding, for hand-made JWTs.
+pub fn base64url(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
 }

@@ -3,10 +3,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use client_demo::{ClientError, ConnectOptions, Connection};
+use client_demo::ClientError;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
-use tests::TestServer;
+use tests::{TestServer, handshake_status};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
@@ -16,14 +16,6 @@ fn claims() -> serde_json::Value {
         .map_or(0, |d| d.as_secs());
     json!({ "sub": "ext-42", "name": "external", "iat": now, "exp": now + 600,
             "iss": "tickwire", "aud": "tickwire", "kind": "player" })
-}
-
-async fn status(url: &str, token: &str) -> u16 {
-    match Connection::connect(url, token, ConnectOptions::default()).await {
-        Ok(_) => 101,
-        Err(ClientError::Status { status, .. }) => status,
-        Err(e) => panic!("expected an HTTP status, got {e}"),
-    }
 }
 
 #[tokio::test]
@@ -43,7 +35,7 @@ async fn external_es256_tokens_are_accepted_and_key_confusion_is_not() {
     )
     .expect("sign");
     assert_eq!(
-        status(&m.ws_url, &es256).await,
+        handshake_status(&m.ws_url, &es256).await,
         101,
         "a token from the external issuer"
     );
@@ -55,7 +47,7 @@ async fn external_es256_tokens_are_accepted_and_key_confusion_is_not() {
         &EncodingKey::from_secret(public_pem.as_bytes()),
     )
     .expect("sign");
-    assert_eq!(status(&m.ws_url, &confused).await, 401);
+    assert_eq!(handshake_status(&m.ws_url, &confused).await, 401);
     let _ = std::fs::remove_file(&path);
 }
 

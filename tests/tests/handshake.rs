@@ -3,10 +3,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use client_demo::{ClientError, ConnectOptions, Connection, TokenTransport};
+use client_demo::{ConnectOptions, Connection, TokenTransport};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
-use tests::TestServer;
+use tests::{TestServer, base64url, handshake_status};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
@@ -14,19 +14,6 @@ fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-fn b64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n =
-            chunk.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
-        for i in 0..=chunk.len() {
-            out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
 }
 
 /// Claims like the server's, with `edit` applied.
@@ -50,11 +37,7 @@ fn sign(secret: &[u8], claims: &serde_json::Value) -> String {
 
 async fn status_of(url: &str, token: Option<&str>) -> u16 {
     match token {
-        Some(t) => match Connection::connect(url, t, ConnectOptions::default()).await {
-            Err(ClientError::Status { status, .. }) => status,
-            Err(e) => panic!("expected an HTTP status, got {e}"),
-            Ok(_) => 101,
-        },
+        Some(t) => handshake_status(url, t).await,
         None => {
             let req = url.into_client_request().expect("request");
             match tokio_tungstenite::connect_async(req).await {
@@ -75,8 +58,8 @@ async fn bad_tokens_get_401_without_upgrade() {
 
     let alg_none = format!(
         "{}.{}.",
-        b64(br#"{"alg":"none","typ":"JWT"}"#),
-        b64(claims(|_| {}).to_string().as_bytes())
+        base64url(br#"{"alg":"none","typ":"JWT"}"#),
+        base64url(claims(|_| {}).to_string().as_bytes())
     );
     let cases: Vec<(&str, Option<String>)> = vec![
         ("missing", None),

@@ -6,10 +6,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use client_demo::{ClientError, ConnectOptions, Connection};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use tests::TestServer;
+use tests::{TestServer, base64url, handshake_status};
 
 const PRIVATE: &str = include_str!("../keys/rsa-test-private.pem");
 const PUBLIC: &str = include_str!("../keys/rsa-test-public.pem");
@@ -27,18 +26,6 @@ fn claims(edit: impl FnOnce(&mut Value)) -> Value {
     c
 }
 
-fn b64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
-        for i in 0..=chunk.len() {
-            out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
-}
-
 fn hs256(secret: &[u8], c: &Value) -> String {
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -46,14 +33,6 @@ fn hs256(secret: &[u8], c: &Value) -> String {
         &EncodingKey::from_secret(secret),
     )
     .expect("sign")
-}
-
-async fn status(url: &str, token: &str) -> u16 {
-    match Connection::connect(url, token, ConnectOptions::default()).await {
-        Ok(_) => 101,
-        Err(ClientError::Status { status, .. }) => status,
-        Err(e) => panic!("expected an HTTP status, got {e}"),
-    }
 }
 
 #[tokio::test]
@@ -69,8 +48,8 @@ async fn every_bad_token_is_401_and_the_good_ones_pass() {
         let header = json!({ "alg": alg, "typ": "JWT" }).to_string();
         let token = format!(
             "{}.{}.",
-            b64(header.as_bytes()),
-            b64(claims(|_| {}).to_string().as_bytes())
+            base64url(header.as_bytes()),
+            base64url(claims(|_| {}).to_string().as_bytes())
         );
         bad.push((format!("alg {alg}"), token));
     }
@@ -103,10 +82,10 @@ async fn every_bad_token_is_401_and_the_good_ones_pass() {
     ));
 
     for (what, token) in &bad {
-        assert_eq!(status(&url, token).await, 401, "{what}");
+        assert_eq!(handshake_status(&url, token).await, 401, "{what}");
     }
     // The same claims, signed properly, pass: HS256 with the secret, RS256 with the private key.
-    assert_eq!(status(&url, &good).await, 101, "HS256");
+    assert_eq!(handshake_status(&url, &good).await, 101, "HS256");
     let rs256 = jsonwebtoken::encode(
         &Header::new(Algorithm::RS256),
         &claims(|c| c["sub"] = json!("p-2")),
@@ -114,7 +93,7 @@ async fn every_bad_token_is_401_and_the_good_ones_pass() {
     )
     .expect("sign");
     assert_eq!(
-        status(&url, &rs256).await,
+        handshake_status(&url, &rs256).await,
         101,
         "RS256 from the external issuer"
     );
