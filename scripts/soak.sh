@@ -18,16 +18,8 @@ else
   cargo build -q -p server -p client-demo
 fi
 bin="target/$PROFILE"
-# Short timers so matches come and go and dropped players leave quickly; every bot comes from
-# 127.0.0.1, so the per-address connection cap is lifted.
-"$bin/tickwire-server" --bind "127.0.0.1:$PORT" --log-level warn --drain-timeout 0s \
-  --set results_log= --set empty_match_timeout=3s --set reconnect_grace=2s \
-  --set max_connections_per_ip=100000 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-  sleep 0.1
-done
+. scripts/start-server.sh
+# Short timers so matches come and go and dropped players leave quickly.
+start_server "$bin" "$PORT" --set empty_match_timeout=3s --set reconnect_grace=2s
 echo "== soak: $BOTS bots, ${DURATION}s, server pid $server"
 "$bin/tickwire-demo" soak --bots "$BOTS" --duration "$DURATION" --server "http://127.0.0.1:$PORT"
