@@ -28,6 +28,9 @@ use crate::results::{MatchRecord, PlayerRecord, ResultsLog};
 
 /// Most ticks run back to back to catch up after a stall; the rest of the backlog is dropped.
 const MAX_CATCH_UP: u32 = 4;
+/// How often per-client bookkeeping (rate samples, reconnect-grace expiry) runs: it is measured
+/// in seconds, so it stays off the per-tick path.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_millis(250);
 
 /// The loop's timing, derived from the tick rate and snapshot interval.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +72,7 @@ struct Match {
     /// Totals of clients that have left, so match rates do not drop when someone leaves.
     departed_bytes: u64,
     departed_snapshots: u64,
+    next_housekeeping: Instant,
 }
 
 /// Runs a match until it ends, then writes the results, tells the players and unregisters it.
@@ -101,6 +105,7 @@ pub async fn run(
         snapshot_rate: Rate::new(now),
         departed_bytes: 0,
         departed_snapshots: 0,
+        next_housekeeping: now + HOUSEKEEPING_EVERY,
     };
     let mut next = now + m.timing.period;
     let mut empty_since = Some(now);
@@ -205,8 +210,11 @@ impl Match {
         }
         self.handle.tick.store(self.sim.tick(), Relaxed);
         self.record_tick(started);
-        self.sample_rates(now);
-        self.expire_detached(now);
+        if now >= self.next_housekeeping {
+            self.next_housekeeping = now + HOUSEKEEPING_EVERY;
+            self.sample_rates(now);
+            self.expire_detached(now);
+        }
     }
 
     fn record_tick(&mut self, started: Instant) {
