@@ -15,6 +15,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::api::Api;
 use crate::connection::{self, ConnectOptions, Connection, Event, connect_with_retry};
 use crate::error::ClientError;
+use crate::procfs;
 use crate::stats::{ServerFigures, percentile};
 
 /// What to run.
@@ -29,6 +30,63 @@ pub struct BotsConfig {
     /// Where to scrape server figures; `None` skips them.
     pub metrics_url: Option<String>,
     pub seed: u64,
+    /// What the bots do with their controls.
+    pub workload: Workload,
+    /// Time between the end of the ramp and the start of the measured window.
+    pub warmup: Duration,
+    /// The server's process id, when it runs on this machine: its CPU time and peak RSS are
+    /// then read from `/proc` over the window (the floor benchmark's method).
+    pub server_pid: Option<u32>,
+}
+
+/// The bots' behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Workload {
+    /// The demo game played: held directions for 10..40 ticks, aim drifting, firing 30 % of
+    /// inputs.
+    #[default]
+    Firing,
+    /// `shared/bench/WORKLOAD.md`, the same for every server compared: one input per tick,
+    /// direction bits re-rolled every 500 ms, a new random aim on every input, nobody fires.
+    Standard,
+}
+
+impl std::str::FromStr for Workload {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "firing" => Ok(Workload::Firing),
+            "standard" => Ok(Workload::Standard),
+            other => Err(format!("unknown workload {other:?} (firing, standard)")),
+        }
+    }
+}
+
+impl Workload {
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Firing => "firing",
+            Workload::Standard => "standard",
+        }
+    }
+}
+
+/// CPU seconds of the server and of the bots, read at one instant.
+#[derive(Debug, Clone, Copy)]
+struct CpuMark {
+    server: Option<f64>,
+    bots: Option<f64>,
+}
+
+impl CpuMark {
+    fn now(cfg: &BotsConfig) -> CpuMark {
+        CpuMark {
+            server: cfg
+                .server_pid
+                .and_then(|pid| procfs::cpu_seconds(procfs::Pid::Other(pid))),
+            bots: procfs::cpu_seconds(procfs::Pid::Own),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -81,10 +139,11 @@ pub async fn run(cfg: BotsConfig) -> String {
     let mut progress =
         tokio::time::interval_at(start + Duration::from_secs(2), Duration::from_secs(2));
     progress.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let window_start = start + ramp + Duration::from_millis(500).min(cfg.duration / 4);
+    let window_start = start + ramp + cfg.warmup.min(cfg.duration / 2);
     tokio::time::sleep_until(window_start).await;
     let before = scrape(&api, &cfg).await;
     let counts_before = counters(&shared);
+    let cpu_before = CpuMark::now(&cfg);
     let t0 = Instant::now();
     loop {
         tokio::select! {
@@ -92,6 +151,11 @@ pub async fn run(cfg: BotsConfig) -> String {
             _ = progress.tick() => eprintln!("{}", progress_line(&shared, start.elapsed())),
         }
     }
+    let cpu_after = CpuMark::now(&cfg);
+    let window = t0.elapsed().as_secs_f64();
+    let server_peak_rss = cfg
+        .server_pid
+        .and_then(|pid| procfs::peak_rss_bytes(procfs::Pid::Other(pid)));
     let after = scrape(&api, &cfg).await;
     let counts_after = counters(&shared);
     let connected = shared
@@ -99,7 +163,6 @@ pub async fn run(cfg: BotsConfig) -> String {
         .iter()
         .filter(|b| b.connected.load(Relaxed))
         .count();
-    let window = t0.elapsed().as_secs_f64();
     for t in tasks {
         let _ = t.await;
     }
@@ -110,7 +173,17 @@ pub async fn run(cfg: BotsConfig) -> String {
         (&counts_before, &counts_after),
         window,
         before.zip(after),
+        Own {
+            cpu: (cpu_before, cpu_after),
+            server_peak_rss,
+        },
     )
+}
+
+/// What the bots measured themselves over the window.
+struct Own {
+    cpu: (CpuMark, CpuMark),
+    server_peak_rss: Option<u64>,
 }
 
 async fn scrape(api: &Api, cfg: &BotsConfig) -> Option<ServerFigures> {
@@ -147,6 +220,14 @@ fn progress_line(shared: &Shared, elapsed: Duration) -> String {
     )
 }
 
+fn f3(v: Option<f64>) -> String {
+    v.map_or("-".to_owned(), |v| format!("{v:.3}"))
+}
+
+fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
 fn report(
     cfg: &BotsConfig,
     shared: &Shared,
@@ -154,6 +235,7 @@ fn report(
     (before, after): (&[Counts], &[Counts]),
     window: f64,
     server: Option<(ServerFigures, ServerFigures)>,
+    own: Own,
 ) -> String {
     let mut out = String::new();
     let mut snap_rates: Vec<f64> = before
@@ -172,7 +254,11 @@ fn report(
         .flat_map(|b| b.rtt_ms.lock().map(|v| v.clone()).unwrap_or_default())
         .collect();
     let f = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
-    out.push_str(&format!("bots                 {}\n", cfg.count));
+    out.push_str(&format!(
+        "bots                 {} ({} workload)\n",
+        cfg.count,
+        cfg.workload.name()
+    ));
     out.push_str(&format!("connected at end     {connected}\n"));
     out.push_str(&format!(
         "reconnects           {}\n",
@@ -204,6 +290,43 @@ fn report(
         f(percentile(&mut rtts, 99.0)),
         rtts.len()
     ));
+    let (c0, c1) = own.cpu;
+    let server_cpu = c0.server.zip(c1.server).map(|(a, b)| b - a);
+    let bots_cpu = c0.bots.zip(c1.bots).map(|(a, b)| b - a);
+    let player_s = connected as f64 * window;
+    let per_1000 = server_cpu.map(|c| c * 1000.0 / player_s.max(1e-9));
+    let rss_mb = own.server_peak_rss.map(|b| b as f64 / 1e6);
+    if let Some(c) = server_cpu {
+        out.push_str(&format!(
+            "server CPU (/proc)   {c:.2} s ({:.1} % of one core), {} s per 1000 player-s\n",
+            c / window * 100.0,
+            f3(per_1000)
+        ));
+    }
+    if let Some(mb) = rss_mb {
+        out.push_str(&format!("server peak RSS      {mb:.1} MB\n"));
+    }
+    if let Some(c) = bots_cpu {
+        out.push_str(&format!(
+            "bots CPU (/proc)     {c:.2} s ({:.1} % of one core)\n",
+            c / window * 100.0
+        ));
+    }
+    // One machine-readable line for scripts (scripts/compare.sh, scripts/capacity.sh).
+    out.push_str(&format!(
+        "RESULT players={} connected={connected} window_s={window:.2} snapshots_min={} snapshots_p50={} bytes_per_player_s={} server_cpu_s={} cpu_s_per_1000_player_s={} server_peak_rss_mb={} bots_cpu_s={} overruns={}\n",
+        cfg.count,
+        f(percentile(&mut snap_rates, 0.0)),
+        f(percentile(&mut snap_rates, 50.0)),
+        f(mean(&byte_rates)),
+        f(server_cpu),
+        f3(per_1000),
+        rss_mb.map_or("-".to_owned(), |v| format!("{v:.1}")),
+        f(bots_cpu),
+        server
+            .as_ref()
+            .map_or("-".to_owned(), |(b, a)| format!("{}", a.overruns - b.overruns)),
+    ));
     if let Some((b, a)) = server {
         let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("<= {:.3}", v * 1e3));
         out.push_str(&format!(
@@ -234,7 +357,7 @@ async fn bot(i: usize, begin: Instant, deadline: Instant, cfg: BotsConfig, share
     let api = Api::new(&cfg.server);
     let mut rng = StdRng::seed_from_u64(cfg.seed.wrapping_add(i as u64));
     while Instant::now() < deadline {
-        match play(i, &api, &mut rng, deadline, &shared).await {
+        match play(i, &api, &mut rng, deadline, &shared, cfg.workload).await {
             Ok(()) => {}
             Err(e) => {
                 shared.error(&e);
@@ -252,6 +375,7 @@ async fn play(
     rng: &mut StdRng,
     deadline: Instant,
     shared: &Shared,
+    workload: Workload,
 ) -> Result<(), ClientError> {
     let stats = &shared.bots[i];
     let login = api.guest_login(&format!("bot{i}")).await?;
@@ -259,7 +383,7 @@ async fn play(
     let mut conn =
         Connection::connect(&ticket.ws_url, &login.token, ConnectOptions::default()).await?;
     loop {
-        match drive(&mut conn, rng, deadline, stats).await {
+        match drive(&mut conn, rng, deadline, stats, workload).await {
             // A dropped connection: come back as the same player (the server holds the entity).
             Err(e) if connection::is_transient(&e) => {
                 stats.connected.store(false, Relaxed);
@@ -281,9 +405,11 @@ async fn drive(
     rng: &mut StdRng,
     deadline: Instant,
     stats: &BotStats,
+    workload: Workload,
 ) -> Result<(), ClientError> {
     stats.connected.store(true, Relaxed);
-    let tick = Duration::from_secs_f64(1.0 / f64::from(conn.welcome.tick_rate.max(1)));
+    let mut rate = conn.welcome.tick_rate.max(1);
+    let tick = Duration::from_secs_f64(1.0 / f64::from(rate));
     let mut inputs = tokio::time::interval(tick);
     inputs.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut pings = tokio::time::interval(Duration::from_secs(1));
@@ -296,13 +422,25 @@ async fn drive(
                 return Ok(());
             }
             _ = inputs.tick() => {
-                if hold_for == 0 {
-                    held = rng.random_range(0..16u8);
-                    hold_for = rng.random_range(10..40);
-                }
+                let fire = match workload {
+                    Workload::Firing => {
+                        if hold_for == 0 {
+                            held = rng.random_range(0..16u8);
+                            hold_for = rng.random_range(10..40);
+                        }
+                        aim = aim.wrapping_add(rng.random_range(0..2000u16)).wrapping_sub(1000);
+                        if rng.random_bool(0.3) { buttons::FIRE } else { 0 }
+                    }
+                    Workload::Standard => {
+                        if hold_for == 0 {
+                            held = rng.random_range(0..16u8);
+                            hold_for = shared::rules::ticks_for_ms(500, rate);
+                        }
+                        aim = rng.random();
+                        0
+                    }
+                };
                 hold_for -= 1;
-                aim = aim.wrapping_add(rng.random_range(0..2000u16)).wrapping_sub(1000);
-                let fire = if rng.random_bool(0.3) { buttons::FIRE } else { 0 };
                 conn.send_input(held | fire, aim).await?;
             }
             _ = pings.tick() => conn.send_ping().await?,
@@ -318,6 +456,7 @@ async fn drive(
                     }
                     Event::MatchEnded(_) => {}
                     Event::Settings { tick_rate, .. } => {
+                        rate = tick_rate.max(1);
                         let tick = Duration::from_secs_f64(1.0 / f64::from(tick_rate.max(1)));
                         inputs = tokio::time::interval(tick);
                         inputs.set_missed_tick_behavior(MissedTickBehavior::Skip);

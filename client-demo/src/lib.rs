@@ -9,6 +9,7 @@ pub mod error;
 pub mod interp;
 pub mod mirror;
 pub mod predict;
+pub mod procfs;
 pub mod soak;
 pub mod stats;
 

@@ -38,6 +38,16 @@ enum Command {
         /// Seed of the bots' random inputs.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// `firing` (the demo game played) or `standard` (shared/bench/WORKLOAD.md: moving,
+        /// direction re-rolled every 500 ms, new aim on every input, nobody fires).
+        #[arg(long, default_value = "firing")]
+        workload: bots::Workload,
+        /// Seconds between the end of the ramp and the measured window.
+        #[arg(long, default_value_t = 0.5)]
+        warmup: f64,
+        /// The server's PID on this machine: report its CPU and peak RSS from /proc.
+        #[arg(long)]
+        server_pid: Option<u32>,
     },
     /// Soak: bots keep joining and leaving (and misbehaving); prints server RSS every 10 s and
     /// fails unless sessions, players and matches are back to zero at the end.
@@ -65,6 +75,9 @@ async fn main() {
             ramp_per_sec,
             metrics,
             seed,
+            workload,
+            warmup,
+            server_pid,
         } => {
             let metrics_url = match metrics.as_deref() {
                 Some("none") => None,
@@ -78,6 +91,9 @@ async fn main() {
                 ramp_per_sec,
                 metrics_url,
                 seed,
+                workload,
+                warmup: Duration::from_secs_f64(warmup.max(0.0)),
+                server_pid,
             })
             .await;
             print!("{report}");

@@ -44,16 +44,26 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve => {
             init_logging(&config);
-            let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("runtime: {e}"))?;
+            let runtime = runtime(&config)?;
             runtime.block_on(serve_forever(config))
         }
         Command::Dedicated(args) => {
             init_logging(&config);
             let config = server::dedicated::configure(config, &args)?;
-            let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("runtime: {e}"))?;
+            let runtime = runtime(&config)?;
             runtime.block_on(server::dedicated::run(config, args, shutdown_signal()))
         }
     }
+}
+
+/// The multi-thread runtime, with `worker_threads` workers (0: tokio's default, one per core).
+fn runtime(config: &Config) -> Result<tokio::runtime::Runtime, String> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if config.worker_threads > 0 {
+        builder.worker_threads(config.worker_threads);
+    }
+    builder.build().map_err(|e| format!("runtime: {e}"))
 }
 
 fn init_logging(config: &Config) {

@@ -61,6 +61,8 @@ pub struct Config {
     pub input_rate_limit: u32,
     /// Snapshots a client's outbox holds before it is skipped.
     pub outbox_frames: usize,
+    /// Threads of the async runtime that runs matches and connections; 0: one per core.
+    pub worker_threads: usize,
     /// A client skipped this long in a row is closed as too slow.
     pub slow_client_timeout: Duration,
     /// Kernel send buffer asked for on each accepted socket.

@@ -140,6 +140,7 @@ impl RawConfig {
             max_message_bytes: int("max_message_bytes", self.max_message_bytes, 64, 1 << 20)?,
             input_rate_limit: int("input_rate_limit", self.input_rate_limit, 0, 10_000)?,
             outbox_frames: int("outbox_frames", self.outbox_frames, 1, 1024)?,
+            worker_threads: int("worker_threads", self.worker_threads, 0, 1024)?,
             slow_client_timeout: dur(
                 "slow_client_timeout",
                 &self.slow_client_timeout,
