@@ -215,7 +215,7 @@ impl Sim {
 
     /// The quantized world, sorted by network id: exactly what clients mirror.
     pub fn snapshot(&mut self) -> Vec<Entry> {
-        let mut out: Vec<Entry> = Vec::new();
+        let mut out: Vec<Entry> = Vec::with_capacity(self.names.len());
         let mut players = self.world.query::<(&NetId, &Player, &Position)>();
         for (id, p, pos) in players.iter(&self.world) {
             out.push((
@@ -253,6 +253,8 @@ impl Sim {
             ));
         }
         out.sort_unstable_by_key(|e| e.0);
+        // The history keeps 64 of these per match: no spare capacity.
+        out.shrink_to_fit();
         out
     }
 

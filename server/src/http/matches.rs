@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::HOST;
+use axum::http::header::{CONNECTION, HOST, HeaderName};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -41,11 +41,16 @@ fn too_many(_: CreateError) -> AppError {
 }
 
 /// Reserves a seat in the fullest open match with room, or in a new one.
+///
+/// The answer closes its HTTP connection (`Connection: close`): the client's next step is the
+/// WebSocket, and an idle keep-alive connection would hold ~15 KiB of server memory (hyper's
+/// buffers and task) until `header_read_timeout` — a third of the server's peak memory when
+/// 512 players join at once.
 pub async fn matchmake(
     State(state): State<AppState>,
     PlayerAuth(claims): PlayerAuth,
     headers: HeaderMap,
-) -> Result<Json<Value>, AppError> {
+) -> Result<([(HeaderName, &'static str); 1], Json<Value>), AppError> {
     if state.drain.is_draining() {
         return Err(AppError::draining());
     }
@@ -62,8 +67,9 @@ pub async fn matchmake(
         .registry
         .matchmake(&claims.sub, defaults)
         .map_err(too_many)?;
-    Ok(Json(
-        json!({ "match_id": handle.id, "ws_url": ws_url(&state, &headers, &handle.id) }),
+    Ok((
+        [(CONNECTION, "close")],
+        Json(json!({ "match_id": handle.id, "ws_url": ws_url(&state, &headers, &handle.id) })),
     ))
 }
 
