@@ -457,7 +457,7 @@ async fn drive(
                     Event::MatchEnded(_) => {}
                     Event::Settings { tick_rate, .. } => {
                         rate = tick_rate.max(1);
-                        let tick = Duration::from_secs_f64(1.0 / f64::from(tick_rate.max(1)));
+                        let tick = Duration::from_secs_f64(1.0 / f64::from(rate));
                         inputs = tokio::time::interval(tick);
                         inputs.set_missed_tick_behavior(MissedTickBehavior::Skip);
                     }

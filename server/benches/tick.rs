@@ -14,8 +14,9 @@ use server::app::DEFAULT_MAP;
 use server::game::history::{Frame, History};
 use server::game::options::MatchOptions;
 use server::game::sim::Sim;
+use server::session::connection::with_trailer;
 use shared::arena::Arena;
-use shared::codec::{decode_server, encode_server, snapshot_trailer};
+use shared::codec::{decode_server, encode_server};
 use shared::delta::{apply, diff};
 use shared::protocol::{Input, ServerMsg, Snapshot};
 use shared::rules::buttons;
@@ -98,11 +99,7 @@ impl Bench {
         let body = bytes::Bytes::from(self.history.encode_latest(baseline, |id| sim.name(id)));
         let mut sent = 0;
         for i in 0..PLAYERS {
-            let (trailer, len) = snapshot_trailer(self.seq + i as u32);
-            let mut frame = bytes::BytesMut::with_capacity(body.len() + len);
-            frame.extend_from_slice(&body);
-            frame.extend_from_slice(&trailer[..len]);
-            sent += black_box(frame.freeze()).len();
+            sent += black_box(with_trailer(&body, self.seq + i as u32)).len();
         }
         sent
     }

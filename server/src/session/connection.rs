@@ -179,7 +179,7 @@ async fn serve(
 }
 
 /// A snapshot frame: the shared body, then this client's ack as the message's last field.
-fn with_trailer(body: &Bytes, ack: u32) -> Bytes {
+pub fn with_trailer(body: &Bytes, ack: u32) -> Bytes {
     let (trailer, len) = snapshot_trailer(ack);
     let mut buf = BytesMut::with_capacity(body.len() + len);
     buf.put_slice(body);
