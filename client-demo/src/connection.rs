@@ -23,7 +23,7 @@ use crate::mirror::Mirror;
 pub enum TokenTransport {
     /// `Authorization: Bearer <jwt>` (native clients).
     Header,
-    /// `Sec-WebSocket-Protocol: tickwire.v1, tickwire.bearer.<jwt>` (what browsers must use).
+    /// `Sec-WebSocket-Protocol: tickwire.v2, tickwire.bearer.<jwt>` (what browsers must use).
     Subprotocol,
 }
 
@@ -158,10 +158,11 @@ impl Connection {
                 )));
             }
         };
+        let mirror = Mirror::new(welcome.arena.clone(), welcome.tick_rate);
         Ok(Connection {
             ws,
             welcome,
-            mirror: Mirror::default(),
+            mirror,
             next_seq: 1,
             epoch: Instant::now(),
             rtt: None,
@@ -218,10 +219,10 @@ impl Connection {
         };
         match msg {
             ServerMsg::Snapshot(snap) => {
-                self.mirror.apply(&snap).map_err(ClientError::Protocol)?;
+                let tick = self.mirror.apply(&snap).map_err(ClientError::Protocol)?;
                 self.snapshots_received += 1;
                 Ok(Event::Snapshot {
-                    tick: snap.tick,
+                    tick,
                     events: snap.events,
                 })
             }
@@ -238,6 +239,7 @@ impl Connection {
             } => {
                 self.welcome.tick_rate = tick_rate;
                 self.welcome.snapshot_interval = snapshot_interval;
+                self.mirror.set_tick_rate(tick_rate);
                 Ok(Event::Settings {
                     tick,
                     tick_rate,

@@ -98,7 +98,10 @@ mod tests {
         let t0 = Instant::now();
         let mut i = Interpolator::new(Duration::from_millis(100));
         i.push(t0, at(0));
-        i.push(t0 + Duration::from_millis(100), at(1600));
+        i.push(
+            t0 + Duration::from_millis(100),
+            at(100 * shared::quant::POS_SCALE),
+        );
         // Render time t0 + 50 ms: halfway from x = 0 to x = 100 units.
         let s = i.sample(t0 + Duration::from_millis(150));
         assert_eq!(s.len(), 1);

@@ -1,15 +1,22 @@
-//! The client's copy of the world, kept by applying snapshot deltas in order.
+//! The client's copy of the world, kept by applying snapshot deltas in order with the same
+//! prediction the server encoded them against.
 
 use std::collections::HashMap;
 
+use shared::arena::Arena;
 use shared::delta::{self, Entry};
 use shared::entity::EntityState;
-use shared::protocol::Snapshot;
+use shared::predict::Prediction;
+use shared::protocol::{Snapshot, SnapshotBase};
 
 /// The world as of the last snapshot received. Over one reliable ordered stream the baseline of
-/// every delta is exactly the previous snapshot (or 0, a full snapshot).
-#[derive(Debug, Default, Clone)]
+/// every delta is exactly the previous snapshot (or nothing, for a full snapshot).
+#[derive(Debug, Clone)]
 pub struct Mirror {
+    arena: Arena,
+    /// The tick rate of the ticks the next snapshot covers (MatchSettings arrive before the
+    /// snapshots they apply to).
+    tick_rate: u16,
     tick: u32,
     entities: Vec<Entry>,
     names: HashMap<u32, String>,
@@ -17,24 +24,56 @@ pub struct Mirror {
 }
 
 impl Mirror {
-    /// Applies one snapshot; an error means the stream and the mirror disagree.
-    pub fn apply(&mut self, snap: &Snapshot) -> Result<(), String> {
-        let base: &[Entry] = match snap.baseline {
-            0 => &[],
-            b if b == self.tick && self.tick != 0 => &self.entities,
-            b => {
-                return Err(format!(
-                    "delta against tick {b}, mirror is at {}",
-                    self.tick
-                ));
-            }
-        };
-        let next = delta::apply(base, &snap.delta).map_err(|e| e.to_string())?;
-        if snap.baseline == 0 {
-            self.names.clear();
+    /// An empty mirror of a match on `arena` running at `tick_rate` (both from Welcome).
+    pub fn new(arena: Arena, tick_rate: u16) -> Mirror {
+        Mirror {
+            arena,
+            tick_rate,
+            tick: 0,
+            entities: Vec::new(),
+            names: HashMap::new(),
+            ack_input_seq: 0,
         }
-        for id in &snap.delta.removed {
-            self.names.remove(id);
+    }
+
+    /// The match's tick rate changed (MatchSettings).
+    pub fn set_tick_rate(&mut self, rate: u16) {
+        self.tick_rate = rate;
+    }
+
+    /// Applies one snapshot and returns its tick; an error means the stream and the mirror
+    /// disagree.
+    pub fn apply(&mut self, snap: &Snapshot) -> Result<u32, String> {
+        let (base, tick, ticks): (&[Entry], u32, u32) = match snap.base {
+            SnapshotBase::Full { tick } => (&[], tick, 0),
+            SnapshotBase::Since { ticks } if self.tick != 0 => (
+                &self.entities,
+                self.tick
+                    .checked_add(ticks)
+                    .ok_or("snapshot tick past u32")?,
+                ticks,
+            ),
+            SnapshotBase::Since { .. } => return Err("a delta before any full snapshot".into()),
+        };
+        let p = Prediction {
+            arena: &self.arena,
+            tick_rate: self.tick_rate,
+            ticks,
+            tick,
+        };
+        let next = delta::apply(base, &snap.delta, &p).map_err(|e| e.to_string())?;
+        match snap.base {
+            SnapshotBase::Full { .. } => {
+                self.names.clear();
+                self.ack_input_seq = snap.ack;
+            }
+            SnapshotBase::Since { .. } => {
+                if !snap.delta.removed.is_empty() {
+                    self.names
+                        .retain(|id, _| next.binary_search_by_key(id, |e| e.0).is_ok());
+                }
+                self.ack_input_seq = self.ack_input_seq.wrapping_add(snap.ack);
+            }
         }
         for s in &snap.delta.spawned {
             if !s.name.is_empty() {
@@ -42,9 +81,8 @@ impl Mirror {
             }
         }
         self.entities = next;
-        self.tick = snap.tick;
-        self.ack_input_seq = snap.ack_input_seq;
-        Ok(())
+        self.tick = tick;
+        Ok(tick)
     }
 
     pub fn tick(&self) -> u32 {

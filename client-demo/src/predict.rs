@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use shared::arena::Arena;
 use shared::entity::{EntityState, flags};
 use shared::protocol::Input;
-use shared::quant::{SIM_SCALE, wire_to_sim};
+use shared::quant::SIM_SCALE;
 use shared::rules::movement::move_player;
 
 /// Predicts the own player: apply each input as it is sent, and on each snapshot replay the
@@ -68,7 +68,7 @@ impl Predictor {
             self.pending.pop_front();
         }
         self.alive = state.flags & flags::ALIVE != 0;
-        let mut pos = (wire_to_sim(state.x), wire_to_sim(state.y));
+        let mut pos = (state.x, state.y);
         if self.alive {
             for input in &self.pending {
                 pos = move_player(&self.arena, pos.0, pos.1, input.buttons, self.tick_rate);

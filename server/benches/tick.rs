@@ -18,7 +18,8 @@ use server::session::connection::with_trailer;
 use shared::arena::Arena;
 use shared::codec::{decode_server, encode_server};
 use shared::delta::{apply, diff};
-use shared::protocol::{Input, ServerMsg, Snapshot};
+use shared::predict::Prediction;
+use shared::protocol::{Input, ServerMsg, Snapshot, SnapshotBase};
 use shared::rules::buttons;
 
 const PLAYERS: usize = 16;
@@ -92,11 +93,15 @@ impl Bench {
         let baseline = self.history.latest().map_or(0, |f| f.tick);
         self.history.push(Frame {
             tick,
+            tick_rate: self.sim.tick_rate(),
             entities: Arc::new(self.sim.snapshot()),
             events: self.sim.take_events(),
         });
         let sim = &self.sim;
-        let body = bytes::Bytes::from(self.history.encode_latest(baseline, |id| sim.name(id)));
+        let body = self
+            .history
+            .encode_latest(baseline, sim.arena(), |id| sim.name(id));
+        let body = bytes::Bytes::from(body);
         let mut sent = 0;
         for i in 0..PLAYERS {
             sent += black_box(with_trailer(&body, self.seq + i as u32)).len();
@@ -135,20 +140,25 @@ fn codec(c: &mut Criterion) {
     let (Some(base), Some(now)) = (before, b.history.latest().map(|f| f.entities.clone())) else {
         return;
     };
-    let delta = diff(&base, &now, |_| String::new());
+    let p = Prediction {
+        arena: b.sim.arena(),
+        tick_rate: b.sim.tick_rate(),
+        ticks: 1,
+        tick: b.sim.tick(),
+    };
+    let delta = diff(&base, &now, |_| String::new(), &p);
     let msg = ServerMsg::Snapshot(Snapshot {
-        tick: 2,
-        baseline: 1,
+        base: SnapshotBase::Since { ticks: 1 },
         delta: delta.clone(),
         events: vec![],
-        ack_input_seq: 9,
+        ack: 1,
     });
     let bytes = encode_server(&msg);
     c.bench_function("diff_16", |x| {
-        x.iter(|| diff(black_box(&base), black_box(&now), |_| String::new()))
+        x.iter(|| diff(black_box(&base), black_box(&now), |_| String::new(), &p))
     });
     c.bench_function("apply_16", |x| {
-        x.iter(|| apply(black_box(&base), black_box(&delta)))
+        x.iter(|| apply(black_box(&base), black_box(&delta), &p))
     });
     c.bench_function("encode_snapshot_16", |x| {
         x.iter(|| encode_server(black_box(&msg)))

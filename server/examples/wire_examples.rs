@@ -6,8 +6,9 @@ use server::game::options::MatchOptions;
 use server::game::sim::Sim;
 use shared::arena::Arena;
 use shared::codec::{encode_client, encode_snapshot_body, snapshot_trailer};
-use shared::delta::diff;
-use shared::protocol::{ClientMsg, Input};
+use shared::delta::{Entry, diff};
+use shared::predict::Prediction;
+use shared::protocol::{ClientMsg, Input, SnapshotBase};
 use shared::rules::buttons;
 
 fn hex(bytes: &[u8]) -> String {
@@ -18,17 +19,20 @@ fn hex(bytes: &[u8]) -> String {
         .join(" ")
 }
 
-fn frame(
-    tick: u32,
-    baseline: u32,
-    base: &[shared::delta::Entry],
-    now: &[shared::delta::Entry],
-    sim: &Sim,
-    ack: u32,
-) -> Vec<u8> {
-    let delta = diff(base, now, |id| sim.name(id));
+fn frame(base: SnapshotBase, from: &[Entry], now: &[Entry], sim: &Sim, ack: u32) -> Vec<u8> {
+    let ticks = match base {
+        SnapshotBase::Full { .. } => 0,
+        SnapshotBase::Since { ticks } => ticks,
+    };
+    let p = Prediction {
+        arena: sim.arena(),
+        tick_rate: sim.tick_rate(),
+        ticks,
+        tick: sim.tick(),
+    };
+    let delta = diff(from, now, |id| sim.name(id), &p);
     println!("  decoded: {delta:?}");
-    let mut bytes = encode_snapshot_body(tick, baseline, &delta, &[]);
+    let mut bytes = encode_snapshot_body(base, &delta, &[]);
     let (t, n) = snapshot_trailer(ack);
     bytes.extend_from_slice(&t[..n]);
     bytes
@@ -51,7 +55,8 @@ fn main() {
     sim.step();
     let first = sim.snapshot();
     println!("full snapshot, tick 1, for ada (ack 0):");
-    println!("  {}", hex(&frame(1, 0, &[], &first, &sim, 0)));
+    let full = SnapshotBase::Full { tick: 1 };
+    println!("  {}", hex(&frame(full, &[], &first, &sim, 0)));
 
     let input = Input {
         seq: 1,
@@ -65,8 +70,25 @@ fn main() {
     sim.queue_input(ada, input);
     sim.step();
     let second = sim.snapshot();
-    println!("delta snapshot, tick 2 against tick 1, for ada (ack 1):");
-    println!("  {}", hex(&frame(2, 1, &first, &second, &sim, 1)));
+    let next = SnapshotBase::Since { ticks: 1 };
+    println!("delta snapshot, tick 2 against tick 1, for ada (ack +1):");
+    println!("  {}", hex(&frame(next, &first, &second, &sim, 1)));
+    sim.step();
+    let third = sim.snapshot();
+    println!("delta snapshot, tick 3 against tick 2: ada walks on, nothing else (ack +0):");
+    println!("  {}", hex(&frame(next, &second, &third, &sim, 0)));
+    sim.queue_input(
+        ada,
+        Input {
+            seq: 2,
+            buttons: buttons::RIGHT,
+            aim: 20000,
+        },
+    );
+    sim.step();
+    let fourth = sim.snapshot();
+    println!("delta snapshot, tick 4 against tick 3: ada turns (ack +1):");
+    println!("  {}", hex(&frame(next, &third, &fourth, &sim, 1)));
     println!(
         "ping client_time 1000:\n  {}",
         hex(&encode_client(&ClientMsg::Ping { client_time: 1000 }))

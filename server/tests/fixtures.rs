@@ -11,6 +11,7 @@ use server::game::sim::Sim;
 use shared::arena::Arena;
 use shared::codec::{encode_client, encode_server};
 use shared::delta::diff;
+use shared::predict::Prediction;
 use shared::protocol::*;
 use shared::quant::SIM_SCALE;
 use shared::rules::buttons;
@@ -42,29 +43,41 @@ fn options() -> MatchOptions {
     }
 }
 
-/// A real match: a shooter aims straight at a victim and fires until a kill, giving a full
-/// snapshot and deltas that spawn, remove, and carry a kill. Seeds are tried in order until the
-/// spawn points give a clear line of fire.
+/// The prediction a client applies a snapshot with.
+fn prediction<'a>(sim: &'a Sim, ticks: u32) -> Prediction<'a> {
+    Prediction {
+        arena: sim.arena(),
+        tick_rate: sim.tick_rate(),
+        ticks,
+        tick: sim.tick(),
+    }
+}
+
+/// A real match: a victim walks (changing direction every 10 ticks) while a shooter aims
+/// straight at it and fires until a kill, giving a full snapshot and deltas that move players,
+/// spawn, remove, and carry a kill. Seeds are tried in order until the spawn points give a clear
+/// line of fire.
 fn scripted_match(arena: &Arena, seed: u64) -> Option<(Sim, Vec<Value>)> {
     let mut sim = Sim::new(&MatchOptions { seed, ..options() }, arena.clone());
     let (shooter, sid) = sim.add_player("shooter");
-    let (_, vid) = sim.add_player("victim");
+    let (victim, vid) = sim.add_player("victim");
     sim.step();
     let first = sim.snapshot();
     let full = Snapshot {
-        tick: sim.tick(),
-        baseline: 0,
-        delta: diff(&[], &first, |id| sim.name(id)),
+        base: SnapshotBase::Full { tick: sim.tick() },
+        delta: diff(&[], &first, |id| sim.name(id), &prediction(&sim, 0)),
         events: vec![],
-        ack_input_seq: 0,
+        ack: 0,
     };
     let msg = ServerMsg::Snapshot(full);
     let mut out = vec![with_world(
         entry("snapshot_full", &encode_server(&msg), &msg),
         &first,
     )];
-    let (mut base, mut base_tick, mut events, mut seq) = (first, sim.tick(), Vec::new(), 0);
-    while out.len() < 4 {
+    let (mut base, mut base_tick, mut events, mut seq, mut acked) =
+        (first, sim.tick(), Vec::new(), 0u32, 0u32);
+    let walks = [buttons::LEFT, buttons::DOWN | buttons::RIGHT, buttons::UP];
+    while out.len() < 5 {
         if sim.tick() > 600 {
             return None;
         }
@@ -81,26 +94,37 @@ fn scripted_match(arena: &Arena, seed: u64) -> Option<(Sim, Vec<Value>)> {
             shooter,
             Input {
                 seq,
-                buttons: buttons::FIRE,
+                // Hold fire from tick 3, so the first delta only moves players.
+                buttons: if sim.tick() >= 2 { buttons::FIRE } else { 0 },
                 aim,
+            },
+        );
+        let walk = walks[(sim.tick() / 10) as usize % walks.len()];
+        sim.queue_input(
+            victim,
+            Input {
+                seq,
+                buttons: walk,
+                aim: 0,
             },
         );
         sim.step();
         events.extend(sim.take_events());
         let now = sim.snapshot();
-        let d = diff(&base, &now, |id| sim.name(id));
+        let ticks = sim.tick() - base_tick;
+        let d = diff(&base, &now, |id| sim.name(id), &prediction(&sim, ticks));
         let wanted = match out.len() {
-            1 => !d.spawned.is_empty(),
-            2 => !d.removed.is_empty(),
+            1 => !d.changed.is_empty() && d.spawned.is_empty(),
+            2 => !d.spawned.is_empty(),
+            3 => !d.removed.is_empty(),
             _ => !events.is_empty(),
         };
         if wanted {
             let snap = Snapshot {
-                tick: sim.tick(),
-                baseline: base_tick,
+                base: SnapshotBase::Since { ticks },
                 delta: d,
                 events: std::mem::take(&mut events),
-                ack_input_seq: seq,
+                ack: seq - acked,
             };
             let msg = ServerMsg::Snapshot(snap);
             let e = entry(
@@ -111,9 +135,46 @@ fn scripted_match(arena: &Arena, seed: u64) -> Option<(Sim, Vec<Value>)> {
             out.push(with_world(e, &now));
             base = now;
             base_tick = sim.tick();
+            acked = seq;
         }
     }
     Some((sim, out))
+}
+
+/// Two players walking and nothing else happening: the delta is the 4-byte quiet snapshot.
+/// `before` is the full snapshot it applies to; `world_after` what the mirror then holds.
+fn quiet_snapshot(arena: &Arena) -> Value {
+    let mut sim = Sim::new(&options(), arena.clone());
+    let (a, _) = sim.add_player("ann");
+    let (b, _) = sim.add_player("ben");
+    for (e, held) in [(a, buttons::RIGHT), (b, buttons::UP | buttons::LEFT)] {
+        let input = Input {
+            seq: 1,
+            buttons: held,
+            aim: 0,
+        };
+        sim.queue_input(e, input);
+    }
+    sim.step();
+    let first = sim.snapshot();
+    let full = ServerMsg::Snapshot(Snapshot {
+        base: SnapshotBase::Full { tick: sim.tick() },
+        delta: diff(&[], &first, |id| sim.name(id), &prediction(&sim, 0)),
+        events: vec![],
+        ack: 1,
+    });
+    sim.step();
+    let now = sim.snapshot();
+    let quiet = ServerMsg::Snapshot(Snapshot {
+        base: SnapshotBase::Since { ticks: 1 },
+        delta: diff(&first, &now, |id| sim.name(id), &prediction(&sim, 1)),
+        events: vec![],
+        ack: 0,
+    });
+    let mut e = entry("snapshot_quiet", &encode_server(&quiet), &quiet);
+    e["before"] = json!(hex(&encode_server(&full)));
+    e["world_after"] = json!(now);
+    e
 }
 
 fn server_messages(arena: &Arena) -> Vec<Value> {
@@ -134,36 +195,38 @@ fn server_messages(arena: &Arena) -> Vec<Value> {
     });
     let mut out = vec![entry("welcome", &encode_server(&welcome), &welcome)];
     out.extend(snapshots);
+    out.push(quiet_snapshot(arena));
     // Synthetic: negative and extreme values that a real match on the default map never sends,
     // so zigzag and the wide varints are exercised.
     let edge = ServerMsg::Snapshot(Snapshot {
-        tick: u32::MAX,
-        baseline: 70_000,
+        base: SnapshotBase::Since { ticks: 70_000 },
         delta: shared::delta::Delta {
+            removed: vec![0, 2, u32::MAX],
+            changed: vec![shared::delta::Changed {
+                index: 9,
+                patch: shared::entity::EntityPatch {
+                    aim_hi: Some(255),
+                    dx: Some(-100_000),
+                    dy: Some(i32::MAX),
+                    deaths: Some(1),
+                    tick: Some(u32::MAX),
+                    ..Default::default()
+                },
+            }],
             spawned: vec![shared::delta::Spawned {
                 id: 300,
-                state: shared::entity::EntityState {
-                    x: -1,
-                    y: i32::MIN,
-                    aim: 65535,
-                    hp: 255,
-                    ..Default::default()
-                },
                 name: "Zoë ü".into(),
-            }],
-            changed: vec![shared::delta::Changed {
-                id: 7,
                 patch: shared::entity::EntityPatch {
-                    x: Some(-100_000),
-                    y: Some(i32::MAX),
-                    deaths: Some(1),
+                    dx: Some(-1),
+                    dy: Some(i32::MIN),
+                    aim_lo: Some(255),
+                    hp: Some(255),
                     ..Default::default()
                 },
             }],
-            removed: vec![u32::MAX],
         },
         events: vec![],
-        ack_input_seq: 251,
+        ack: 251,
     });
     out.push(entry("snapshot_edge_values", &encode_server(&edge), &edge));
     for (name, msg) in [
@@ -261,7 +324,12 @@ fn fixtures_are_fresh() {
     let files = [
         (
             "messages.json",
-            json!({ "client": client_messages(), "server": server_messages(&arena) }),
+            json!({
+                "arena": &arena,
+                "tick_rate": options().tick_rate,
+                "client": client_messages(),
+                "server": server_messages(&arena),
+            }),
         ),
         ("movement.json", movement(&arena)),
     ];

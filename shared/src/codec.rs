@@ -9,7 +9,8 @@ use bincode::error::{DecodeError, EncodeError};
 use bincode::{Decode, Encode};
 
 use crate::delta::Delta;
-use crate::protocol::{ClientMsg, GameEvent, ServerMsg};
+use crate::protocol::{ClientMsg, GameEvent, ServerMsg, SnapshotBase};
+use crate::snapshot_wire::encode_body;
 
 /// Largest client message a server accepts, in bytes (the largest valid one is 10).
 pub const CLIENT_MSG_LIMIT: usize = 64;
@@ -86,32 +87,25 @@ pub fn decode_server(bytes: &[u8]) -> Result<ServerMsg, CodecError> {
     decode_exact(bytes, limited::<SERVER_MSG_LIMIT>())
 }
 
-/// The shared part of a [`ServerMsg::Snapshot`] frame: everything but `ack_input_seq`.
+/// The shared part of a [`ServerMsg::Snapshot`] frame: everything but `ack`.
 /// A full frame is `encode_snapshot_body(..)` followed by [`snapshot_trailer`].
-pub fn encode_snapshot_body(
-    tick: u32,
-    baseline: u32,
-    delta: &Delta,
-    events: &[GameEvent],
-) -> Vec<u8> {
+pub fn encode_snapshot_body(base: SnapshotBase, delta: &Delta, events: &[GameEvent]) -> Vec<u8> {
     encode(&SnapshotBody {
-        tick,
-        baseline,
+        base,
         delta,
         events,
     })
 }
 
-/// The per-client end of a snapshot frame: `ack_input_seq` as a varint, `len` bytes of `buf`.
-pub fn snapshot_trailer(ack_input_seq: u32) -> ([u8; 5], usize) {
+/// The per-client end of a snapshot frame: `ack` as a varint, `len` bytes of `buf`.
+pub fn snapshot_trailer(ack: u32) -> ([u8; 5], usize) {
     let mut buf = [0u8; 5];
-    let len = bincode::encode_into_slice(ack_input_seq, &mut buf, standard()).unwrap_or(0);
+    let len = bincode::encode_into_slice(ack, &mut buf, standard()).unwrap_or(0);
     (buf, len)
 }
 
 struct SnapshotBody<'a> {
-    tick: u32,
-    baseline: u32,
+    base: SnapshotBase,
     delta: &'a Delta,
     events: &'a [GameEvent],
 }
@@ -119,33 +113,34 @@ struct SnapshotBody<'a> {
 impl Encode for SnapshotBody<'_> {
     fn encode<E: Encoder>(&self, e: &mut E) -> Result<(), EncodeError> {
         SNAPSHOT_VARIANT.encode(e)?;
-        self.tick.encode(e)?;
-        self.baseline.encode(e)?;
-        self.delta.encode(e)?;
-        self.events.encode(e)
+        encode_body(self.base, self.delta, self.events, e)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entity::{EntityKind, EntityState};
+    use crate::entity::EntityPatch;
     use crate::protocol::{Input, Snapshot};
 
     fn sample_delta() -> Delta {
         Delta {
             spawned: vec![crate::delta::Spawned {
                 id: 7,
-                state: EntityState {
-                    kind: EntityKind::Player,
-                    x: 1600,
-                    y: -32,
-                    hp: 100,
-                    ..EntityState::default()
-                },
                 name: "ada".into(),
+                patch: EntityPatch {
+                    dx: Some(1600),
+                    dy: Some(-32),
+                    ..EntityPatch::default()
+                },
             }],
-            changed: vec![],
+            changed: vec![crate::delta::Changed {
+                index: 9,
+                patch: EntityPatch {
+                    aim_hi: Some(3),
+                    ..EntityPatch::default()
+                },
+            }],
             removed: vec![3, 4],
         }
     }
@@ -158,18 +153,23 @@ mod tests {
             killer: 7,
             victim: 8,
         }];
-        for ack in [0u32, 250, 251, 70_000, u32::MAX] {
-            let full = encode_server(&ServerMsg::Snapshot(Snapshot {
-                tick: 10,
-                baseline: 9,
-                delta: delta.clone(),
-                events: events.clone(),
-                ack_input_seq: ack,
-            }));
-            let mut split = encode_snapshot_body(10, 9, &delta, &events);
-            let (trailer, len) = snapshot_trailer(ack);
-            split.extend_from_slice(&trailer[..len]);
-            assert_eq!(full, split, "ack {ack}");
+        for base in [
+            SnapshotBase::Full { tick: 10 },
+            SnapshotBase::Since { ticks: 1 },
+        ] {
+            for ack in [0u32, 250, 251, 70_000, u32::MAX] {
+                let full = encode_server(&ServerMsg::Snapshot(Snapshot {
+                    base,
+                    delta: delta.clone(),
+                    events: events.clone(),
+                    ack,
+                }));
+                let mut split = encode_snapshot_body(base, &delta, &events);
+                let (trailer, len) = snapshot_trailer(ack);
+                split.extend_from_slice(&trailer[..len]);
+                assert_eq!(full, split, "ack {ack}");
+                assert!(matches!(decode_server(&full), Ok(ServerMsg::Snapshot(s)) if s.ack == ack));
+            }
         }
     }
 
@@ -219,8 +219,8 @@ mod tests {
 
     #[test]
     fn huge_length_prefix_hits_the_limit_without_allocating() {
-        // Snapshot, tick 1, baseline 0, spawned: length u64::MAX as a varint.
-        let mut bytes = vec![1, 1, 0, 253];
+        // Snapshot, since 1, sections: spawned, with a count of u64::MAX as a varint.
+        let mut bytes = vec![1, 1, 4, 253];
         bytes.extend_from_slice(&u64::MAX.to_le_bytes());
         assert!(decode_server(&bytes).is_err());
     }

@@ -6,6 +6,8 @@ pub mod close_code;
 pub mod codec;
 pub mod delta;
 pub mod entity;
+pub mod predict;
 pub mod protocol;
 pub mod quant;
 pub mod rules;
+pub mod snapshot_wire;

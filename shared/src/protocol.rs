@@ -8,9 +8,9 @@ use crate::arena::Arena;
 use crate::delta::Delta;
 
 /// Protocol version carried in [`Welcome`]; bumped on any incompatible wire change.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 /// The WebSocket subprotocol a client must offer and the server selects.
-pub const SUBPROTOCOL: &str = "tickwire.v1";
+pub const SUBPROTOCOL: &str = "tickwire.v2";
 /// Prefix of the subprotocol entry that carries a JWT for clients that cannot set headers.
 pub const BEARER_SUBPROTOCOL_PREFIX: &str = "tickwire.bearer.";
 
@@ -72,18 +72,28 @@ pub struct Welcome {
     pub arena: Arena,
 }
 
-/// A world snapshot as a delta. `ack_input_seq` is the only per-client field and comes last, so
-/// the server can encode everything before it once and share the bytes between clients.
-#[derive(Encode, Decode, serde::Serialize, Debug, Clone, PartialEq, Eq)]
+/// A world snapshot as a delta against the previous snapshot this client received (over one
+/// reliable ordered stream, that is always its baseline), or in full. `ack` is the only
+/// per-client field and comes last, so the server can encode everything before it once and
+/// share the bytes between clients. The byte layout is in [`crate::snapshot_wire`].
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
-    pub tick: u32,
-    /// Tick of the snapshot this delta applies to; 0 means a full snapshot (apply to nothing).
-    pub baseline: u32,
+    pub base: SnapshotBase,
     pub delta: Delta,
     /// Game events since the baseline (empty in a full snapshot).
     pub events: Vec<GameEvent>,
-    /// The last input sequence number the server applied for this client.
-    pub ack_input_seq: u32,
+    /// Full snapshot: the last input sequence number the server applied for this client.
+    /// Delta: how much that number grew since the baseline (wrapping).
+    pub ack: u32,
+}
+
+/// What a snapshot applies to.
+#[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotBase {
+    /// The whole world at `tick`: apply to nothing.
+    Full { tick: u32 },
+    /// The world `ticks` (at least 1) after the previous snapshot.
+    Since { ticks: u32 },
 }
 
 /// Something that happened, for kill feeds and sounds; the state itself is in the delta.

@@ -2,23 +2,13 @@
 
 use std::f64::consts::TAU;
 
-/// Positions travel as integers in 1/16 of a world unit (an arena side of 2000 units then fits
-/// a 3-byte varint).
-pub const POS_SCALE: i32 = 16;
 /// The simulation moves players in 1/256 of a world unit, so the per-tick step loses under 1 %
-/// of speed to rounding even at 240 Hz; the wire carries `sim_to_wire` of it.
+/// of speed to rounding even at 240 Hz.
 pub const SIM_SCALE: i32 = 256;
-const SIM_PER_WIRE: i32 = SIM_SCALE / POS_SCALE;
-
-/// Simulation fixed point to wire fixed point (rounds down, towards -infinity).
-pub fn sim_to_wire(sim: i32) -> i32 {
-    sim.div_euclid(SIM_PER_WIRE)
-}
-
-/// Wire fixed point to simulation fixed point.
-pub fn wire_to_sim(wire: i32) -> i32 {
-    wire * SIM_PER_WIRE
-}
+/// Positions travel in the simulation's own fixed point, so clients predict movement exactly
+/// (an arena side of 2000 units then needs a 5-byte varint, paid only when an entity spawns or
+/// a prediction is corrected).
+pub const POS_SCALE: i32 = SIM_SCALE;
 
 /// World units to fixed point, rounding half up (the same rule JavaScript's `Math.floor(v + 0.5)`
 /// gives, so every client quantizes alike).
@@ -55,14 +45,6 @@ mod tests {
                 (back - units).abs() <= 0.5 / POS_SCALE as f64,
                 "{units} -> {back}"
             );
-        }
-    }
-
-    #[test]
-    fn sim_and_wire_fixed_point_convert() {
-        for sim in [-257, -256, -1, 0, 15, 16, 4_800_000] {
-            let wire = sim_to_wire(sim);
-            assert!(wire_to_sim(wire) <= sim && sim - wire_to_sim(wire) < SIM_SCALE / POS_SCALE);
         }
     }
 

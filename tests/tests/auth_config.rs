@@ -66,7 +66,7 @@ async fn browser_origins_are_matched_exactly() {
         );
         h.insert(
             "sec-websocket-protocol",
-            HeaderValue::from_static("tickwire.v1"),
+            HeaderValue::from_static("tickwire.v2"),
         );
         if let Some(o) = origin {
             h.insert("origin", HeaderValue::from_str(o).expect("origin header"));

@@ -5,6 +5,7 @@ use std::time::Duration;
 use client_demo::Event;
 use serde_json::json;
 use shared::entity::EntityKind;
+use shared::quant::POS_SCALE;
 use shared::rules::movement::step_q;
 use shared::rules::{FIRE_INTERVAL_MS, buttons, ticks_for_ms};
 use tests::{TestServer, read_until};
@@ -23,14 +24,14 @@ async fn ten_inputs_per_tick_move_no_faster_and_fire_no_faster() {
         c.mirror.entity(me).copied()
     })
     .await;
-    let dir = if start.x < 1000 * 16 {
+    let dir = if start.x < 1000 * POS_SCALE {
         buttons::RIGHT
     } else {
         buttons::LEFT
     };
 
-    // Largest legal move in one tick, in wire units (1/16), plus one for rounding to the wire.
-    let max_step_wire = step_q(rate).0 / 16 + 1;
+    // Largest legal move in one tick, in wire units (the simulation's own).
+    let max_step_wire = step_q(rate).0;
     let mut prev: Option<(u32, i32)> = None;
     let mut moved_ticks = 0;
     let mut fired_ticks: Vec<u32> = Vec::new();

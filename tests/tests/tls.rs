@@ -82,7 +82,7 @@ async fn wss_with_a_generated_certificate() {
     );
     req.headers_mut().insert(
         "sec-websocket-protocol",
-        HeaderValue::from_static("tickwire.v1"),
+        HeaderValue::from_static("tickwire.v2"),
     );
     let (mut ws, _) = tokio_tungstenite::client_async(req, connect().await)
         .await

@@ -13,7 +13,7 @@ use tests::{TestServer, eventually, read_until};
 
 /// Direction towards the arena's centre along x, so a move is never blocked by the edge.
 fn towards_centre(x_q: i32) -> u8 {
-    if x_q < 1000 * 16 {
+    if x_q < 1000 * shared::quant::POS_SCALE {
         buttons::RIGHT
     } else {
         buttons::LEFT
@@ -59,7 +59,7 @@ async fn two_clients_see_each_other_move() {
         })
         .await;
         let now = b.mirror.entity(a_id).expect("alice still there");
-        moved = f64::from((now.x - start.x).abs()) / 16.0;
+        moved = shared::quant::q_to_pos((now.x - start.x).abs());
     }
 }
 

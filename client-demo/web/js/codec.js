@@ -77,23 +77,39 @@ export class Writer {
 
 const KINDS = ["Player", "Projectile"];
 const END_REASONS = ["ScoreLimit", "TimeLimit", "Empty", "Admin", "Shutdown", "Error"];
-// Entity patch fields in mask-bit order.
-const PATCH_FIELDS = [["x", "i32"], ["y", "i32"], ["aim", "u16"], ["hp", "u8"], ["flags", "u8"],
-  ["score", "u16"], ["deaths", "u16"], ["tick", "u32"], ["owner", "u32"], ["kind", "kind"]];
+// Entity patch fields in mask-bit order (shared::entity::bit).
+const PATCH_FIELDS = [["aim_hi", "u8"], ["buttons", "u8"], ["aim_lo", "u8"], ["kind", "kind"],
+  ["owner", "u32"], ["hp", "u8"], ["flags", "u8"], ["dx", "i32"], ["dy", "i32"], ["score", "u16"],
+  ["deaths", "u16"], ["tick", "u32"]];
+/** Bits of a snapshot's section byte. */
+export const SECTION = { REMOVED: 1, CHANGED: 2, SPAWNED: 4, EVENTS: 8 };
 
-function entityState(r) {
-  return { kind: r.variant(KINDS), x: r.i32(), y: r.i32(), aim: r.u16(), hp: r.u8(), flags: r.u8(),
-    score: r.u16(), deaths: r.u16(), owner: r.u32(), tick: r.u32() };
-}
-
-function entityPatch(r) {
+/** A patch; `mask` 0 is allowed only where `allowEmpty` (a spawn equal to its template). */
+function entityPatch(r, allowEmpty) {
   const mask = r.u16();
-  if (mask === 0 || mask >= 1 << PATCH_FIELDS.length) throw new DecodeError("entity patch: bad field mask");
+  if (mask >= 1 << PATCH_FIELDS.length) throw new DecodeError("entity patch: unknown field bit");
+  if (mask === 0 && !allowEmpty) throw new DecodeError("snapshot: changed entity with no field");
   const patch = {};
   PATCH_FIELDS.forEach(([name, type], bit) => {
     patch[name] = mask & (1 << bit) ? (type === "kind" ? r.variant(KINDS) : r[type]()) : null;
   });
   return patch;
+}
+
+/** A section's element count: present sections are never empty. */
+function count(r, what) {
+  const n = r.len();
+  if (n === 0) throw new DecodeError(what);
+  return n;
+}
+
+/** The next value of a gap-coded increasing list (the first as is, then `v - prev - 1`). */
+function ungap(r, prev) {
+  const g = r.u32();
+  if (prev === null) return g;
+  const v = prev + g + 1;
+  if (v > 0xffffffff) throw new DecodeError("snapshot: index or id past u32");
+  return v;
 }
 
 function arena(r) {
@@ -103,16 +119,41 @@ function arena(r) {
 }
 
 function snapshot(r) {
-  return {
-    tick: r.u32(), baseline: r.u32(),
-    delta: {
-      spawned: r.vec(() => ({ id: r.u32(), state: entityState(r), name: r.string() })),
-      changed: r.vec(() => ({ id: r.u32(), patch: entityPatch(r) })),
-      removed: r.vec(() => r.u32()),
-    },
-    events: r.vec(() => { r.variant(["Kill"]); return { Kill: { tick: r.u32(), killer: r.u32(), victim: r.u32() } }; }),
-    ack_input_seq: r.u32(),
-  };
+  const since = r.u32();
+  const base = since === 0 ? { Full: { tick: r.u32() } } : { Since: { ticks: since } };
+  const sections = r.u8();
+  if (sections & ~15) throw new DecodeError("snapshot: unknown section bit");
+  const delta = { removed: [], changed: [], spawned: [] };
+  if (sections & SECTION.REMOVED) {
+    const n = count(r, "snapshot: empty removed section");
+    let prev = null;
+    for (let k = 0; k < n; k++) delta.removed.push(prev = ungap(r, prev));
+  }
+  if (sections & SECTION.CHANGED) {
+    const n = count(r, "snapshot: empty changed bitmap");
+    const bitmap = [];
+    for (let k = 0; k < n; k++) bitmap.push(r.u8());
+    if (bitmap[n - 1] === 0) throw new DecodeError("snapshot: changed bitmap ends in zeros");
+    bitmap.forEach((byte, at) => {
+      for (let b = 0; b < 8; b++) {
+        if (byte & (1 << b)) delta.changed.push({ index: at * 8 + b, patch: entityPatch(r, false) });
+      }
+    });
+  }
+  if (sections & SECTION.SPAWNED) {
+    const n = count(r, "snapshot: empty spawned section");
+    let prev = null;
+    for (let k = 0; k < n; k++) {
+      const id = prev = ungap(r, prev);
+      delta.spawned.push({ id, name: r.string(), patch: entityPatch(r, true) });
+    }
+  }
+  let events = [];
+  if (sections & SECTION.EVENTS) {
+    events = r.vec(() => { r.variant(["Kill"]); return { Kill: { tick: r.u32(), killer: r.u32(), victim: r.u32() } }; });
+    if (events.length === 0) throw new DecodeError("snapshot: empty events section");
+  }
+  return { base, delta, events, ack: r.u32() };
 }
 
 /** Decodes one server message (a binary frame) into the shape docs/protocol.md gives. */

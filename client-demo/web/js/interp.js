@@ -1,5 +1,6 @@
 // Interpolation of everyone else: a buffer of snapshots rendered about 100 ms in the past
 // (at least two snapshot intervals, so it adapts when the operator changes the tick rate).
+import { POS_SCALE } from "./rules.js";
 
 export class Interpolator {
   constructor(delayMs = 100) {
@@ -32,7 +33,7 @@ export class Interpolator {
     const out = new Map();
     for (const [id, sb] of b.entities) {
       const sa = a.entities.get(id) || sb;
-      out.set(id, { ...sb, wx: (sa.x + (sb.x - sa.x) * u) / 16, wy: (sa.y + (sb.y - sa.y) * u) / 16 });
+      out.set(id, { ...sb, wx: (sa.x + (sb.x - sa.x) * u) / POS_SCALE, wy: (sa.y + (sb.y - sa.y) * u) / POS_SCALE });
     }
     return out;
   }

@@ -85,6 +85,7 @@ function onMessage(g, bytes) {
   else if (msg.MatchSettings) {
     g.rate = msg.MatchSettings.tick_rate;
     g.predictor.setTickRate(g.rate);
+    g.mirror.setTickRate(g.rate);
     g.interp.setTiming(g.rate, msg.MatchSettings.snapshot_interval);
     startInputs(g);
   }
@@ -94,6 +95,7 @@ function begin(g, w) {
   g.welcome = w;
   g.rate = w.tick_rate;
   g.predictor = new Predictor(w.arena, w.tick_rate);
+  g.mirror.setMatch(w.arena, w.tick_rate);
   g.interp.setTiming(w.tick_rate, w.snapshot_interval);
   g.endsAt = performance.now() + Math.max(0, w.time_limit_secs - w.tick / w.tick_rate) * 1000;
   message("");
@@ -134,11 +136,12 @@ function send(g, msg) {
 }
 
 function onSnapshot(g, snap) {
-  try { g.mirror.apply(snap); } catch { return fail(g, "This client lost track of the match state."); }
+  let tick;
+  try { tick = g.mirror.apply(snap); } catch { return fail(g, "This client lost track of the match state."); }
   g.counters.snaps += 1;
   const me = g.mirror.entities.get(g.welcome.entity);
-  if (me) g.predictor.reconcile(me, snap.ack_input_seq);
-  g.interp.push(performance.now(), snap.tick, g.mirror.entities);
+  if (me) g.predictor.reconcile(me, g.mirror.ackInputSeq);
+  g.interp.push(performance.now(), tick, g.mirror.entities);
   const name = (id) => g.mirror.names.get(id) || `#${id}`;
   for (const ev of snap.events) {
     if (ev.Kill) g.killFeed.unshift({ killer: name(ev.Kill.killer), victim: name(ev.Kill.victim), at: performance.now() });

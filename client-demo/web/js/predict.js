@@ -33,8 +33,8 @@ export class Predictor {
   reconcile(state, ackSeq) {
     this.pending = this.pending.filter((p) => p.seq > ackSeq);
     this.alive = (state.flags & 1) !== 0;
-    // The wire carries 1/16 units; the server steps in 1/256: replay from the wire position.
-    let pos = [state.x * (SIM_SCALE / 16), state.y * (SIM_SCALE / 16)];
+    // The wire carries the server's own fixed point: replay from it exactly.
+    let pos = [state.x, state.y];
     if (this.alive) {
       for (const p of this.pending) pos = movePlayer(this.arena, pos[0], pos[1], p.buttons, this.rate);
     }

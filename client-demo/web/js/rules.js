@@ -2,7 +2,8 @@
 // in 1/256 units, projectile flight. Must agree with Rust step for step (checked against fixtures/).
 
 export const SIM_SCALE = 256;
-export const POS_SCALE = 16;
+/** Wire positions are in the simulation's own fixed point. */
+export const POS_SCALE = SIM_SCALE;
 export const PLAYER_RADIUS = 16;
 export const PLAYER_SPEED = 200;
 export const PROJECTILE_SPEED = 600;

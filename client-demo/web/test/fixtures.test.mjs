@@ -27,12 +27,23 @@ test("server messages decode to the same values", () => {
 
 test("snapshots applied in order give the server's world", () => {
   const mirror = new Mirror();
+  mirror.setMatch(messages.arena, messages.tick_rate);
   const snaps = messages.server.filter((m) => m.world);
-  assert.ok(snaps.length >= 4);
+  assert.ok(snaps.length >= 5);
   for (const { name, hex, world } of snaps) {
     mirror.apply(decodeServer(fromHex(hex)).Snapshot);
     assert.deepEqual(mirror.sorted(), world, name);
   }
+});
+
+test("a quiet snapshot is four bytes and moves walking players by the shared rule", () => {
+  const quiet = messages.server.find((m) => m.name === "snapshot_quiet");
+  assert.equal(quiet.hex.length / 2, 4);
+  const mirror = new Mirror();
+  mirror.setMatch(messages.arena, messages.tick_rate);
+  mirror.apply(decodeServer(fromHex(quiet.before)).Snapshot);
+  mirror.apply(decodeServer(fromHex(quiet.hex)).Snapshot);
+  assert.deepEqual(mirror.sorted(), quiet.world_after);
 });
 
 test("malformed bytes are errors, never crashes", () => {
@@ -40,7 +51,11 @@ test("malformed bytes are errors, never crashes", () => {
   assert.throws(() => decodeClient(Uint8Array.from([...ping, 0])), DecodeError);
   assert.throws(() => decodeClient(ping.subarray(0, 1)), DecodeError);
   assert.throws(() => decodeServer(Uint8Array.from([9])), DecodeError);
-  assert.throws(() => decodeServer(Uint8Array.from([1, 1, 0, 253, 255, 255, 255, 255, 255, 255, 255, 255])), DecodeError);
+  // Since 1, sections: spawned, with a count of u64::MAX.
+  assert.throws(() => decodeServer(Uint8Array.from([1, 1, 4, 253, 255, 255, 255, 255, 255, 255, 255, 255])), DecodeError);
+  // An unknown section bit; a changed bitmap ending in a zero byte.
+  assert.throws(() => decodeServer(Uint8Array.from([1, 1, 16, 0])), DecodeError);
+  assert.throws(() => decodeServer(Uint8Array.from([1, 1, 2, 1, 0, 0])), DecodeError);
   let seed = 0x9e3779b9;
   for (let i = 0; i < 5000; i++) {
     const len = seed % 40;

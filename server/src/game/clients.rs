@@ -11,6 +11,14 @@ use tokio::time::Instant;
 use crate::game::messages::{Joiner, Outgoing, SessionStats};
 use crate::game::stats::Rate;
 
+/// A snapshot a client holds: its tick and the input sequence it acknowledged, which the next
+/// delta's `ack` counts from.
+#[derive(Debug, Clone, Copy)]
+pub struct Baseline {
+    pub tick: u32,
+    pub input_seq: u32,
+}
+
 pub struct Client {
     pub entity: Entity,
     pub net_id: u32,
@@ -18,8 +26,8 @@ pub struct Client {
     pub name: String,
     pub outbox: mpsc::Sender<Outgoing>,
     close: Option<oneshot::Sender<u16>>,
-    /// Tick of the last snapshot put in the outbox; the next delta is against it.
-    pub baseline: Option<u32>,
+    /// The last snapshot put in the outbox; the next delta is against it.
+    pub baseline: Option<Baseline>,
     /// Snapshots skipped in a row because the outbox was full.
     pub skipped_in_row: u32,
     pub skipped_total: u64,

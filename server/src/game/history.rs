@@ -3,9 +3,11 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use shared::arena::Arena;
 use shared::codec::encode_snapshot_body;
 use shared::delta::{Entry, diff};
-use shared::protocol::GameEvent;
+use shared::predict::Prediction;
+use shared::protocol::{GameEvent, SnapshotBase};
 
 /// Snapshots kept; a client whose baseline is older gets a full snapshot.
 pub const HISTORY_LEN: usize = 64;
@@ -14,6 +16,8 @@ pub const HISTORY_LEN: usize = 64;
 #[derive(Debug)]
 pub struct Frame {
     pub tick: u32,
+    /// The tick rate the frame's tick ran at: clients predict the ticks up to it at this rate.
+    pub tick_rate: u16,
     pub entities: Arc<Vec<Entry>>,
     pub events: Vec<GameEvent>,
 }
@@ -46,10 +50,21 @@ impl History {
     }
 
     /// The shared body of the newest snapshot as a delta against `baseline` (0 or a tick no
-    /// longer held: a full snapshot). Events are those after the baseline.
-    pub fn encode_latest(&self, baseline: u32, name_of: impl Fn(u32) -> String) -> Vec<u8> {
+    /// longer held: a full snapshot), predicted on `arena`. Events are those after the baseline.
+    pub fn encode_latest(
+        &self,
+        baseline: u32,
+        arena: &Arena,
+        name_of: impl Fn(u32) -> String,
+    ) -> Vec<u8> {
         let Some(latest) = self.frames.back() else {
             return Vec::new();
+        };
+        let mut p = Prediction {
+            arena,
+            tick_rate: latest.tick_rate,
+            ticks: 0,
+            tick: latest.tick,
         };
         match self.find(baseline) {
             Some(i) => {
@@ -58,12 +73,15 @@ impl History {
                     .range(i + 1..)
                     .flat_map(|f| f.events.iter().copied())
                     .collect();
-                let delta = diff(&self.frames[i].entities, &latest.entities, name_of);
-                encode_snapshot_body(latest.tick, baseline, &delta, &events)
+                p.ticks = latest.tick - baseline;
+                let delta = diff(&self.frames[i].entities, &latest.entities, name_of, &p);
+                let base = SnapshotBase::Since { ticks: p.ticks };
+                encode_snapshot_body(base, &delta, &events)
             }
             None => {
-                let delta = diff(&[], &latest.entities, name_of);
-                encode_snapshot_body(latest.tick, 0, &delta, &[])
+                let delta = diff(&[], &latest.entities, name_of, &p);
+                let base = SnapshotBase::Full { tick: latest.tick };
+                encode_snapshot_body(base, &delta, &[])
             }
         }
     }

@@ -83,6 +83,7 @@ pub enum Outgoing {
     /// A whole encoded message (Welcome, MatchSettings, MatchEnded).
     Frame(Bytes),
     /// A snapshot: the body shared by every client on the same baseline, and this client's
-    /// last applied input sequence, which the session appends as the frame's last field.
-    Snapshot { body: Bytes, ack_input_seq: u32 },
+    /// `ack` (its last applied input sequence, or for a delta how much it grew since the
+    /// baseline), which the session appends as the frame's last field.
+    Snapshot { body: Bytes, ack: u32 },
 }

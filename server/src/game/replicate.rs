@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use bytes::Bytes;
 use tokio::sync::mpsc::error::TrySendError;
 
-use crate::game::clients::Clients;
+use crate::game::clients::{Baseline, Clients};
 use crate::game::history::History;
 use crate::game::messages::Outgoing;
 use crate::game::sim::Sim;
@@ -45,22 +45,25 @@ pub fn broadcast(
         }
         let fits = client.pending_frame.is_none() && client.outbox.capacity() > 0;
         if fits {
-            let baseline = client.baseline.filter(|b| history.holds(*b)).unwrap_or(0);
+            let held = client.baseline.filter(|b| history.holds(b.tick));
+            let baseline = held.map_or(0, |b| b.tick);
             let body = match bodies.iter().find(|(b, _)| *b == baseline) {
                 Some((_, body)) => body.clone(),
                 None => {
-                    let body = Bytes::from(history.encode_latest(baseline, |id| sim.name(id)));
+                    let body = history.encode_latest(baseline, sim.arena(), |id| sim.name(id));
+                    let body = Bytes::from(body);
                     bodies.push((baseline, body.clone()));
                     body
                 }
             };
-            let frame = Outgoing::Snapshot {
-                body,
-                ack_input_seq: sim.last_input_seq(client.entity),
-            };
-            match client.outbox.try_send(frame) {
+            let input_seq = sim.last_input_seq(client.entity);
+            let ack = held.map_or(input_seq, |b| input_seq.wrapping_sub(b.input_seq));
+            match client.outbox.try_send(Outgoing::Snapshot { body, ack }) {
                 Ok(()) => {
-                    client.baseline = Some(latest);
+                    client.baseline = Some(Baseline {
+                        tick: latest,
+                        input_seq,
+                    });
                     client.skipped_in_row = 0;
                     client.snapshots_sent += 1;
                     sent += 1;

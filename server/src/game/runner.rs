@@ -359,6 +359,7 @@ impl Match {
         self.handle.set_latest(tick, entities.clone());
         self.history.push(Frame {
             tick,
+            tick_rate: self.sim.tick_rate(),
             entities,
             events: self.sim.take_events(),
         });

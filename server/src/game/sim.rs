@@ -9,7 +9,7 @@ use shared::arena::Arena;
 use shared::delta::Entry;
 use shared::entity::{EntityKind, EntityState, flags};
 use shared::protocol::{EndReason, GameEvent, Input, PlayerResult};
-use shared::quant::sim_to_wire;
+use shared::rules::buttons;
 
 use crate::game::components::*;
 use crate::game::options::MatchOptions;
@@ -173,7 +173,7 @@ impl Sim {
         }
     }
 
-    /// A player's exact position, simulation fixed point (the wire carries it rounded down to 1/16).
+    /// A player's exact position, simulation fixed point (what the wire carries).
     pub fn exact_position(&self, entity: Entity) -> Option<(i32, i32)> {
         self.world.get::<Position>(entity).map(|p| (p.x, p.y))
     }
@@ -222,9 +222,12 @@ impl Sim {
                 id.0,
                 EntityState {
                     kind: EntityKind::Player,
-                    x: sim_to_wire(pos.x),
-                    y: sim_to_wire(pos.y),
-                    aim: p.aim,
+                    x: pos.x,
+                    y: pos.y,
+                    // Others' aim to 256 steps (1.4°), rounded: a turning player then costs
+                    // one byte, and each client knows its own aim exactly.
+                    aim: p.aim.wrapping_add(0x80) & 0xFF00,
+                    buttons: p.held & buttons::MOVE,
                     hp: p.hp,
                     flags: if p.alive { flags::ALIVE } else { 0 },
                     score: p.score,
@@ -243,6 +246,7 @@ impl Sim {
                     x: p.x,
                     y: p.y,
                     aim: p.aim,
+                    buttons: 0,
                     hp: 0,
                     flags: 0,
                     score: 0,
@@ -333,7 +337,7 @@ mod tests {
             }
             sim.step();
         }
-        let moved = f64::from(state(&mut sim, id).x - x0) / 16.0;
+        let moved = shared::quant::q_to_pos(state(&mut sim, id).x - x0);
         assert!(
             moved <= 200.0 && moved > 190.0,
             "moved {moved} units in 1 s"
@@ -473,7 +477,7 @@ mod tests {
         sim.set_tick_rate(60);
         let after = state(&mut sim, proj_id);
         assert_eq!(after.tick, sim.tick(), "re-based at the change");
-        assert!((shared::quant::q_to_pos(after.x) - x0).abs() <= 1.0 / 16.0);
+        assert!((shared::quant::q_to_pos(after.x) - x0).abs() <= 1.0 / 256.0);
         // A 1.5 s life is 45 ticks at 30 Hz; what is left of it doubles at 60 Hz.
         let left_at_60 = 2 * (45 - age);
         for _ in 0..left_at_60 - 1 {

@@ -151,7 +151,7 @@ async fn serve(
                 };
                 let frame = match out {
                     Outgoing::Frame(bytes) => bytes,
-                    Outgoing::Snapshot { body, ack_input_seq } => with_trailer(&body, ack_input_seq),
+                    Outgoing::Snapshot { body, ack } => with_trailer(&body, ack),
                 };
                 if let Some(end) = write(socket, s, stats, Message::Binary(frame), close_rx).await {
                     return end;

@@ -31,6 +31,8 @@ pub mod buttons {
     pub const LEFT: u8 = 4;
     pub const RIGHT: u8 = 8;
     pub const FIRE: u8 = 16;
+    /// The movement bits (what a player's replicated state carries).
+    pub const MOVE: u8 = UP | DOWN | LEFT | RIGHT;
     /// Every bit with a meaning; the rest are ignored.
     pub const ALL: u8 = 31;
 }

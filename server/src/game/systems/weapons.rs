@@ -1,7 +1,6 @@
 //! Fires projectiles for living players holding fire, no faster than the fire interval.
 
 use bevy_ecs::prelude::*;
-use shared::quant::sim_to_wire;
 use shared::rules::{FIRE_INTERVAL_MS, PROJECTILE_LIFETIME_MS, buttons, ticks_for_ms};
 
 use crate::game::components::{Clock, NetId, NetIds, Player, Position, Projectile};
@@ -22,8 +21,8 @@ pub fn fire_weapons(
             ids.allocate(),
             Projectile {
                 owner: id.0,
-                x: sim_to_wire(pos.x),
-                y: sim_to_wire(pos.y),
+                x: pos.x,
+                y: pos.y,
                 aim: player.aim,
                 fired_tick: clock.tick,
                 expires_tick: clock.tick + ticks_for_ms(PROJECTILE_LIFETIME_MS, clock.rate),
