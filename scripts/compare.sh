@@ -10,7 +10,8 @@
 #   scripts/compare.sh                 # 512 players, 16 per match, 2 workers
 #   TOTAL=256 WORKERS=1 scripts/compare.sh
 # Env: TOTAL (512), P (16), WORKERS (cores), WARMUP_S (5), MEASURE_S (30), TICK_RATE (30),
-#      FLOOR_DIR (../shared/bench/floor), WORKLOADS ("standard firing"), PORT (18190).
+#      FLOOR_DIR (../shared/bench/floor), WORKLOADS ("standard firing"), PORT (18190),
+#      BOTS_THREADS (1: Tickwire's bots on one thread, as the floor's bots run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOTAL=${TOTAL:-512}
@@ -22,6 +23,7 @@ TICK_RATE=${TICK_RATE:-30}
 FLOOR_DIR=${FLOOR_DIR:-../shared/bench/floor}
 WORKLOADS=${WORKLOADS:-"standard firing"}
 PORT=${PORT:-18190}
+BOTS_THREADS=${BOTS_THREADS:-1}
 OUT=bench-out/compare-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 
@@ -50,7 +52,7 @@ for workload in $WORKLOADS; do
   echo "== tickwire: $TOTAL players, $workload workload, $WORKERS workers" >&2
   start_server target/release "$PORT" --tick-rate "$TICK_RATE" --max-players "$P" \
     --set worker_threads="$WORKERS"
-  ./target/release/tickwire-demo bots --count "$TOTAL" --workload "$workload" \
+  ./target/release/tickwire-demo bots --count "$TOTAL" --workload "$workload" --threads "$BOTS_THREADS" \
     --duration $((WARMUP_S + MEASURE_S)) --warmup "$WARMUP_S" --server-pid "$server" \
     --server "http://127.0.0.1:$PORT" >"$OUT/tickwire-$workload.txt" 2>"$OUT/tickwire-$workload.err"
   kill "$server" 2>/dev/null || true

@@ -13,10 +13,16 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::error::ClientError;
 use crate::mirror::Mirror;
+
+/// Bytes tungstenite reads into per `read` call. Its default (128 KiB) is zero-filled before
+/// every read: 38 % of the bots' CPU under 1,200 of them (perf: `memset`). Snapshots are tens of
+/// bytes; a larger message (a full snapshot of a big match) still arrives over several reads.
+const READ_BUFFER: usize = 4096;
 
 /// How the token reaches the server at the upgrade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,9 +152,11 @@ impl Connection {
         stream
             .set_nodelay(true)
             .map_err(|e| ClientError::WebSocket(e.to_string()))?;
-        let (mut ws, _resp) = tokio_tungstenite::client_async(request, stream)
-            .await
-            .map_err(ws_err)?;
+        let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+        let (mut ws, _resp) =
+            tokio_tungstenite::client_async_with_config(request, stream, Some(config))
+                .await
+                .map_err(ws_err)?;
         let mut bytes_received = 0;
         let welcome = match recv_msg(&mut ws, &mut bytes_received).await? {
             ServerMsg::Welcome(w) => w,

@@ -48,6 +48,10 @@ enum Command {
         /// The server's PID on this machine: report its CPU and peak RSS from /proc.
         #[arg(long)]
         server_pid: Option<u32>,
+        /// Threads the bots run on (0: one per core). 1 is a single-threaded runtime, the
+        /// cheapest per bot (no work stealing or cross-thread wake-ups), as the floor's bots run.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
     },
     /// Soak: bots keep joining and leaving (and misbehaving); prints server RSS every 10 s and
     /// fails unless sessions, players and matches are back to zero at the end.
@@ -64,9 +68,34 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli = Cli::parse();
+    let threads = match &cli.command {
+        Command::Bots { threads, .. } => *threads,
+        Command::Soak { .. } => 0,
+    };
+    let runtime = match threads {
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        0 => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+    };
+    match runtime {
+        Ok(rt) => rt.block_on(run(cli)),
+        Err(e) => {
+            eprintln!("cannot start the tokio runtime: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn run(cli: Cli) {
     match cli.command {
         Command::Bots {
             count,
@@ -78,6 +107,7 @@ async fn main() {
             workload,
             warmup,
             server_pid,
+            threads: _,
         } => {
             let metrics_url = match metrics.as_deref() {
                 Some("none") => None,
