@@ -165,3 +165,31 @@ async fn mirrors_equal_the_server_world_after_random_play() {
     })
     .await;
 }
+
+/// The acknowledged input sequence arrives as growth since each baseline; summed by the mirror it
+/// is exactly the last input the server applied, and a quiet stretch costs a zero.
+#[tokio::test]
+async fn acks_add_up_to_the_last_applied_input() {
+    let server = TestServer::start().await;
+    let m = server.create_match(json!({ "tick_rate": 30 })).await;
+    let mut c = server.join(&m.match_id, "acker").await;
+    read_until(&mut c, "a full snapshot", Duration::from_secs(5), |ev, _| {
+        matches!(ev, Event::Snapshot { .. }).then_some(())
+    })
+    .await;
+    let mut last = 0;
+    for round in 0..3 {
+        // A burst of inputs, then quiet until all of them are applied (one per tick).
+        for _ in 0..10 {
+            last = c.send_input(buttons::UP, 1000).await.expect("input");
+        }
+        read_until(&mut c, "every input acknowledged", Duration::from_secs(5), |_, c| {
+            (c.mirror.ack_input_seq() == last).then_some(())
+        })
+        .await;
+        assert_eq!(last, 10 * (round + 1));
+    }
+    // Nothing more is acknowledged than was sent.
+    tests::snapshots(&mut c, 5, Duration::from_secs(5)).await;
+    assert_eq!(c.mirror.ack_input_seq(), last);
+}
