@@ -415,9 +415,13 @@ async fn drive(
     let mut pings = tokio::time::interval(Duration::from_secs(1));
     let (mut held, mut aim, mut hold_for) = (0u8, 0u16, 0u32);
     let mut last_bytes = conn.bytes_received();
+    // One timer for the whole session: a `sleep_until` made inside the loop registered and
+    // cleared a timer entry on every event (5 % of the bots' CPU under perf).
+    let end = tokio::time::sleep_until(deadline);
+    tokio::pin!(end);
     loop {
         tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => {
+            _ = &mut end => {
                 conn.close_ref().await;
                 return Ok(());
             }

@@ -173,9 +173,12 @@ async fn acks_add_up_to_the_last_applied_input() {
     let server = TestServer::start().await;
     let m = server.create_match(json!({ "tick_rate": 30 })).await;
     let mut c = server.join(&m.match_id, "acker").await;
-    read_until(&mut c, "a full snapshot", Duration::from_secs(5), |ev, _| {
-        matches!(ev, Event::Snapshot { .. }).then_some(())
-    })
+    read_until(
+        &mut c,
+        "a full snapshot",
+        Duration::from_secs(5),
+        |ev, _| matches!(ev, Event::Snapshot { .. }).then_some(()),
+    )
     .await;
     let mut last = 0;
     for round in 0..3 {
@@ -183,9 +186,12 @@ async fn acks_add_up_to_the_last_applied_input() {
         for _ in 0..10 {
             last = c.send_input(buttons::UP, 1000).await.expect("input");
         }
-        read_until(&mut c, "every input acknowledged", Duration::from_secs(5), |_, c| {
-            (c.mirror.ack_input_seq() == last).then_some(())
-        })
+        read_until(
+            &mut c,
+            "every input acknowledged",
+            Duration::from_secs(5),
+            |_, c| (c.mirror.ack_input_seq() == last).then_some(()),
+        )
         .await;
         assert_eq!(last, 10 * (round + 1));
     }
