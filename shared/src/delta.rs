@@ -284,6 +284,16 @@ mod tests {
         }
     }
 
+    /// The world `p.ticks` later if everyone just kept doing what they were doing.
+    fn walked(base: &[Entry], p: &Prediction) -> Vec<Entry> {
+        base.iter()
+            .map(|(id, s)| {
+                let (x, y) = p.moved(s, s);
+                (*id, EntityState { x, y, ..*s })
+            })
+            .collect()
+    }
+
     /// Sends `delta` through the real encoder and decoder.
     fn over_the_wire(base: SnapshotBase, delta: Delta) -> Delta {
         let msg = ServerMsg::Snapshot(Snapshot {
@@ -331,13 +341,7 @@ mod tests {
         fn steady_motion_costs_nothing(base in world(), ticks in 1u32..40, rate in prop_oneof![Just(30u16), Just(128)]) {
             let arena = arena();
             let p = predictor(&arena, rate, ticks, 100);
-            let target: Vec<Entry> = base
-                .iter()
-                .map(|(id, s)| {
-                    let (x, y) = p.moved(s, s);
-                    (*id, EntityState { x, y, ..*s })
-                })
-                .collect();
+            let target = walked(&base, &p);
             prop_assert!(diff(&base, &target, |_| String::new(), &p).is_empty());
         }
     }
@@ -355,13 +359,7 @@ mod tests {
         };
         let base: Vec<Entry> = (1..=16).map(|id| (id, walking)).collect();
         let p = predictor(&arena, 30, 1, 500);
-        let target: Vec<Entry> = base
-            .iter()
-            .map(|(id, s)| {
-                let (x, y) = p.moved(s, s);
-                (*id, EntityState { x, y, ..*s })
-            })
-            .collect();
+        let target = walked(&base, &p);
         let delta = diff(&base, &target, |_| String::new(), &p);
         let mut bytes = codec::encode_snapshot_body(SnapshotBase::Since { ticks: 1 }, &delta, &[]);
         let (ack, n) = codec::snapshot_trailer(0);
