@@ -146,30 +146,6 @@ impl std::error::Error for ApplyError {}
 pub fn apply(base: &[Entry], delta: &Delta, p: &Prediction) -> Result<Vec<Entry>, ApplyError> {
     let mut removed = delta.removed.iter().copied().peekable();
     let mut changed = delta.changed.iter().peekable();
-    let mut last: Option<u32> = None;
-    let mut check = |i: u32| -> Result<(), ApplyError> {
-        if i as usize >= base.len() || last.is_some_and(|l| i <= l) {
-            return Err(ApplyError::BadIndex(i));
-        }
-        last = Some(i);
-        Ok(())
-    };
-    // Validate the merged order of removed and changed indices (increasing, no index twice).
-    {
-        let mut r = delta.removed.iter().peekable();
-        let mut c = delta.changed.iter().map(|c| c.index).peekable();
-        loop {
-            let next = match (r.peek(), c.peek()) {
-                (None, None) => break,
-                (Some(&&a), Some(&b)) if a <= b => r.next().copied(),
-                (Some(_), None) => r.next().copied(),
-                _ => c.next(),
-            };
-            if let Some(i) = next {
-                check(i)?;
-            }
-        }
-    }
     let mut survivors: Vec<Entry> = Vec::with_capacity(base.len() + delta.spawned.len());
     for (i, (id, bs)) in base.iter().enumerate() {
         let i = i as u32;
@@ -186,6 +162,11 @@ pub fn apply(base: &[Entry], delta: &Delta, p: &Prediction) -> Result<Vec<Entry>
             None => (next.x, next.y) = p.moved(bs, bs),
         }
         survivors.push((*id, next));
+    }
+    // The walk consumes increasing in-range indices, each once; anything left over was past the
+    // end, out of order, repeated, or both removed and changed.
+    if let Some(i) = removed.next().or(changed.next().map(|c| c.index)) {
+        return Err(ApplyError::BadIndex(i));
     }
     let mut spawned: Vec<Entry> = Vec::with_capacity(delta.spawned.len());
     for s in &delta.spawned {
