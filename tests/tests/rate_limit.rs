@@ -1,5 +1,6 @@
 //! A client flooding messages has the excess dropped and counted, then is closed with the
-//! rate-limited code; another client in the match keeps receiving snapshots.
+//! rate-limited code (WebSocket pings count too); another client in the match keeps receiving
+//! snapshots.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -26,5 +27,26 @@ async fn a_flood_is_dropped_then_closed() {
         RATE_LIMITED
     );
     assert!(server.state.metrics.messages_rate_limited.load(Relaxed) > 100);
+    snapshots(&mut other, 15, Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_ping_flood_is_closed_like_any_flood() {
+    use tokio_tungstenite::tungstenite::Message;
+    let server = TestServer::start().await;
+    let m = server.create_match(json!({ "tick_rate": 30 })).await;
+    let mut flooder = server.join(&m.match_id, "pinger").await;
+    let mut other = server.join(&m.match_id, "other").await;
+    // WebSocket control frames, not protocol pings: each costs the server a pong.
+    for _ in 0..1000 {
+        let ping = Message::Ping(vec![7u8; 125].into());
+        if flooder.send_raw(ping).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(
+        close_code(&mut flooder, Duration::from_secs(10)).await,
+        RATE_LIMITED
+    );
     snapshots(&mut other, 15, Duration::from_secs(5)).await;
 }

@@ -108,6 +108,15 @@ pub async fn run(mut socket: WebSocket, s: Session) {
             .await;
         end
     };
+    if let End::Left = end {
+        // The peer started the closing handshake; tungstenite queued our answer (its code
+        // echoed, 1002 for a code RFC 6455 §7.4 forbids). Reading on writes that answer and
+        // ends the stream, so the peer sees a clean close instead of a dropped TCP connection.
+        let _ = tokio::time::timeout(CLOSE_LINGER, async {
+            while let Some(Ok(_)) = socket.recv().await {}
+        })
+        .await;
+    }
     if let End::Close(code) = end {
         let frame = CloseFrame {
             code,
@@ -223,6 +232,24 @@ async fn read(
     bucket: &mut TokenBucket,
     epoch: std::time::Instant,
 ) -> Option<End> {
+    // Every frame counts against the limit, control frames included: a ping costs the server
+    // a pong, so a ping flood is closed like any other flood.
+    if let Some(Ok(m)) = &msg
+        && !matches!(m, Message::Close(_))
+    {
+        match bucket.check(std::time::Instant::now()) {
+            Verdict::Allow => {}
+            Verdict::Drop => {
+                s.metrics.messages_rate_limited.fetch_add(1, Relaxed);
+                return None;
+            }
+            Verdict::Close => {
+                s.metrics.messages_rate_limited.fetch_add(1, Relaxed);
+                info!(match_id = %s.handle.id, player_id = %s.player_id, "sustained flood: rate limited");
+                return Some(End::Close(close_code::RATE_LIMITED));
+            }
+        }
+    }
     let data = match msg {
         Some(Ok(Message::Binary(data))) => data,
         Some(Ok(Message::Text(_))) => {
@@ -238,7 +265,7 @@ async fn read(
             }
             return None;
         }
-        // tungstenite answers pings itself.
+        // tungstenite answers pings itself (one pong pending at a time; see WRITE_BUFFER_CAP).
         Some(Ok(Message::Ping(_))) => return None,
         Some(Ok(Message::Close(_))) => return Some(End::Left),
         None => return Some(End::Gone),
@@ -252,22 +279,7 @@ async fn read(
         }
     };
     s.metrics.bytes_in.fetch_add(data.len() as u64, Relaxed);
-    let decoded = decode_client(&data);
-    if decoded.is_ok() {
-        match bucket.check(std::time::Instant::now()) {
-            Verdict::Allow => {}
-            Verdict::Drop => {
-                s.metrics.messages_rate_limited.fetch_add(1, Relaxed);
-                return None;
-            }
-            Verdict::Close => {
-                s.metrics.messages_rate_limited.fetch_add(1, Relaxed);
-                info!(match_id = %s.handle.id, player_id = %s.player_id, "sustained flood: rate limited");
-                return Some(End::Close(close_code::RATE_LIMITED));
-            }
-        }
-    }
-    match decoded {
+    match decode_client(&data) {
         Ok(ClientMsg::Input(input)) => {
             let cmd = MatchCmd::Input {
                 conn: s.conn,

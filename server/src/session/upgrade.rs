@@ -23,6 +23,13 @@ use crate::session::connection::{self, Session};
 /// which a longer message still reaches over several reads), so 1 KiB holds dozens of them.
 const READ_BUFFER: usize = 1024;
 
+/// Most bytes tungstenite may hold unsent for one connection. Without a cap, a client that
+/// never reads but sends pings makes it queue a pong per ping, without bound (270 MiB in 2 s).
+/// Capped, a pong that does not fit waits (replaced by newer ones) and a message that does not
+/// fit fails the write. A session writes one message at a time and waits until it is flushed,
+/// so this only has to hold the largest message the server sends (the Welcome, with its map).
+pub const WRITE_BUFFER_CAP: usize = 64 * 1024;
+
 #[derive(Deserialize, Debug)]
 pub struct WsParams {
     #[serde(rename = "match")]
@@ -115,6 +122,9 @@ pub async fn ws_handler(
     };
     ws.protocols([SUBPROTOCOL])
         .read_buffer_size(READ_BUFFER)
+        // Written through at once (each send is flushed anyway), so the cap is all it holds.
+        .write_buffer_size(0)
+        .max_write_buffer_size(WRITE_BUFFER_CAP)
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_failed_upgrade(move |_| {
