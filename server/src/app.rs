@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::drain::{Drain, drain_on};
-use crate::http::{admin, guest, health, matches, web};
+use crate::http::{admin, deadline, guest, health, matches, web};
 use crate::listener::HttpLimits;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
@@ -34,7 +34,8 @@ pub struct AppState {
     pub drain: Arc<Drain>,
     /// Loaded at start when `tls_cert` / `tls_key` are set.
     pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// One permit per open WebSocket; a session holds its permit until it ends.
+    /// One permit per open connection (HTTP or WebSocket); a WebSocket session holds its
+    /// connection's permit until it ends.
     pub connection_slots: Arc<Semaphore>,
     /// WebSocket connections per IP address.
     pub per_ip: Arc<crate::session::per_ip::PerIp>,
@@ -135,6 +136,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/matches", post(matches::create).get(matches::list))
         .route("/v1/ws", get(ws_handler))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.request_timeout,
+            deadline::within,
+        ))
         .with_state(state)
 }
 
@@ -172,7 +177,20 @@ pub async fn serve(
     let tls = state.tls.clone();
     let slots = state.connection_slots.clone();
     let all = state.config.max_connections;
-    crate::listener::serve(listener, app(state), tls, limits, drained).await?;
+    let metrics = state.metrics.clone();
+    let refused = move || {
+        metrics.connections_refused.fetch_add(1, Relaxed);
+    };
+    crate::listener::serve(
+        listener,
+        app(state),
+        tls,
+        limits,
+        slots.clone(),
+        refused,
+        drained,
+    )
+    .await?;
     // Let sessions finish saying goodbye (MatchEnded, the closing handshake) before returning:
     // every one holds a connection permit until it ends.
     let _ = tokio::time::timeout(SESSIONS_GOODBYE, slots.acquire_many(all)).await;

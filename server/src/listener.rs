@@ -1,6 +1,6 @@
-//! The accept loop for plain and TLS connections: socket options, the TLS handshake (with a
-//! timeout), HTTP limits that stop slowloris and oversized headers, and the peer address on
-//! every request.
+//! The accept loop for plain and TLS connections: one cap on every connection, socket options,
+//! the TLS handshake (with a timeout), HTTP/1.1 limits that stop slowloris and oversized headers,
+//! and the peer address and connection slot on every request.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,13 +9,15 @@ use std::time::Duration;
 use axum::Router;
 use std::net::SocketAddr;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 use tracing::debug;
@@ -62,13 +64,27 @@ pub struct HttpLimits {
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
 
+/// The connection's place under `max_connections` (set on every request). A WebSocket session
+/// keeps a clone, so an upgraded connection holds its place until the session ends.
+#[derive(Debug, Clone)]
+pub struct ConnSlot(pub Arc<OwnedSemaphorePermit>);
+
+/// The answer to a connection over `max_connections`, written without parsing anything.
+const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+content-type: application/json\r\ncontent-length: 82\r\nconnection: close\r\n\r\n\
+{\"error\":\"too_many_connections\",\"message\":\"the server is at its connection limit\"}";
+
 /// Serves `router` on `listener` until `shutdown` completes, over TLS when `tls` is set. Each
-/// connection is served in its own task; upgrades (WebSockets) are supported.
+/// connection is served in its own task while it holds one of `slots`; one that finds none is
+/// answered 503 (plain) or closed (TLS) at once. Upgrades (WebSockets) are supported; HTTP/2 is
+/// not spoken (nothing needs it: WebSockets here are HTTP/1.1).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<Arc<ServerConfig>>,
     limits: HttpLimits,
+    slots: Arc<Semaphore>,
+    refused: impl Fn() + Send + 'static,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let acceptor = tls.map(TlsAcceptor::from);
@@ -86,13 +102,30 @@ pub async fn serve(
                 }
             },
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            refused();
+            if acceptor.is_none() {
+                let mut tcp = tcp;
+                tokio::spawn(async move {
+                    // Best effort and bounded: a peer that does not read loses the answer.
+                    let answer = async {
+                        tcp.write_all(OVER_CAPACITY).await?;
+                        tcp.shutdown().await
+                    };
+                    let _ = tokio::time::timeout(Duration::from_secs(1), answer).await;
+                });
+            }
+            continue;
+        };
+        let slot = ConnSlot(Arc::new(slot));
         crate::net::tune(&tcp, limits.send_buffer);
-        // The peer address goes into each request's extensions. (`router.layer(Extension(..))`
-        // per connection rebuilt every route: ~3 KiB and a few hundred allocations each.)
+        // The peer address and slot go into each request's extensions. (`router.layer(..)` per
+        // connection rebuilt every route: ~3 KiB and a few hundred allocations each.)
         let router = router.clone();
         let service = TowerToHyperService::new(tower::service_fn(
             move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(Peer(peer));
+                req.extensions_mut().insert(slot.clone());
                 router.clone().call(req.map(axum::body::Body::new))
             },
         ));
@@ -131,13 +164,28 @@ where
     S::Future: Send + 'static,
     S::Error: std::error::Error + Send + Sync + 'static,
 {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: an HTTP/2 preface is a malformed request and the connection ends at once.
+    // The header timer also bounds idle keep-alive connections (it runs between requests).
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(limits.max_header_bytes);
-    if let Err(e) = builder.serve_connection_with_upgrades(io, service).await {
+    if let Err(e) = builder.serve_connection(io, service).with_upgrades().await {
         debug!(%peer, error = %e, "connection");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OVER_CAPACITY;
+
+    #[test]
+    fn the_over_capacity_answer_has_the_right_length_and_shape() {
+        let text = std::str::from_utf8(OVER_CAPACITY).expect("ascii");
+        let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
+        assert!(head.contains(&format!("content-length: {}", body.len())));
+        let json: serde_json::Value = serde_json::from_str(body).expect("json");
+        assert_eq!(json["error"], "too_many_connections");
     }
 }

@@ -17,11 +17,10 @@ pub const TICK_BUCKETS_US: [u64; 22] = [
 pub const CLOSE_CODES: [u16; 8] = [1001, 4000, 4001, 4002, 4003, 4004, 4005, 4006];
 
 /// Handshake rejection reasons, each a label value of `tickwire_handshakes_rejected_total`.
-pub const REJECT_REASONS: [&str; 11] = [
+pub const REJECT_REASONS: [&str; 10] = [
     "draining",
     "too_many_from_ip",
     "origin_not_allowed",
-    "too_many_connections",
     "token_missing",
     "token_too_long",
     "token_invalid",
@@ -49,6 +48,8 @@ pub struct Metrics {
     pub inputs_dropped: AtomicU64,
     pub messages_rate_limited: AtomicU64,
     pub match_panics: AtomicU64,
+    /// TCP connections refused at `max_connections`.
+    pub connections_refused: AtomicU64,
     closes: [AtomicU64; CLOSE_CODES.len()],
     rejected: [AtomicU64; REJECT_REASONS.len()],
 }
@@ -193,6 +194,24 @@ impl Metrics {
             "tickwire_inputs_dropped_total",
             "Inputs dropped (queue full).",
             self.inputs_dropped.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_messages_rate_limited_total",
+            "Client frames (messages and pings) over the per-connection rate limit.",
+            self.messages_rate_limited.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_match_panics_total",
+            "Matches ended by a panic in their systems.",
+            self.match_panics.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_connections_refused_total",
+            "TCP connections refused at max_connections.",
+            self.connections_refused.load(Relaxed),
         );
         let name = "tickwire_closes_total";
         let _ = writeln!(

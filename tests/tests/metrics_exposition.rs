@@ -33,6 +33,9 @@ async fn promtool_accepts_the_exposition() {
         "tickwire_snapshots_skipped_total",
         "tickwire_inputs_dropped_total",
         "tickwire_closes_total",
+        "tickwire_messages_rate_limited_total",
+        "tickwire_match_panics_total",
+        "tickwire_connections_refused_total",
     ] {
         assert!(body.contains(name), "{name} missing");
     }

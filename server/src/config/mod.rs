@@ -39,8 +39,22 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// A new connection must send its first byte (plain) or finish the TLS handshake by then.
     pub handshake_timeout: Duration,
+    /// A request's body and handling must be done by then (408): trickled bodies end.
+    pub request_timeout: Duration,
     /// Largest request header section; larger gets 431.
     pub max_header_bytes: usize,
+    /// With no `public_url`: build `ws_url` from the request's Host header (only behind a proxy
+    /// that sets it); otherwise from the address the client's connection reached.
+    pub trust_host_header: bool,
+    /// Requests per second one address may make to the routes that create state (guest login,
+    /// matchmake, create match); 0: no limit.
+    pub http_rate_limit: u32,
+    /// How many of those requests one address may make at once before the rate applies.
+    pub http_rate_burst: u32,
+    /// Live matches one player may have created (`POST /v1/matches`).
+    pub max_created_matches_per_player: u32,
+    /// Live matches the players of one address may have created.
+    pub max_created_matches_per_ip: u32,
     /// HS256 secret; never logged. Generated at start when none is configured.
     pub jwt_secret: Vec<u8>,
     /// True when `jwt_secret` was generated for this process.

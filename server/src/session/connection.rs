@@ -11,7 +11,7 @@ use shared::close_code;
 use shared::codec::{decode_client, encode_server, snapshot_trailer};
 use shared::protocol::{ClientMsg, ServerMsg};
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::session::rate_limit::{TokenBucket, Verdict};
 use tracing::{debug, info};
@@ -42,7 +42,7 @@ pub struct Session {
     /// Whether the handshake took a new seat (given back if the match never sees us).
     pub seat: Seat,
     /// This connection's place under `max_connections`, given back when the session ends.
-    pub _slot: OwnedSemaphorePermit,
+    pub _slot: Option<crate::listener::ConnSlot>,
     /// Its place under `max_connections_per_ip` (none when the peer address is unknown).
     pub _ip_slot: Option<crate::session::per_ip::IpSlot>,
 }

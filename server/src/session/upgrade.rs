@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::bearer::{from_authorization, from_subprotocols};
 use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
-use crate::listener::Peer;
+use crate::listener::{ConnSlot, Peer};
 use crate::registry::Seat;
 use crate::session::connection::{self, Session};
 
@@ -47,6 +47,7 @@ pub async fn ws_handler(
     State(state): State<AppState>,
     Query(params): Query<WsParams>,
     peer: Option<axum::Extension<Peer>>,
+    slot: Option<axum::Extension<ConnSlot>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -74,14 +75,6 @@ pub async fn ws_handler(
             }
         },
         None => None,
-    };
-    let Ok(slot) = state.connection_slots.clone().try_acquire_owned() else {
-        let err = AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_connections",
-            "the server is at its connection limit",
-        );
-        return reject(&state, "too_many_connections", err);
     };
     let token = from_authorization(&headers).or_else(|| from_subprotocols(&headers));
     let claims = match token
@@ -117,7 +110,7 @@ pub async fn ws_handler(
         input_rate_limit: input_rate(state.config.input_rate_limit, handle_rate),
         keepalive_timeout: state.config.keepalive_timeout,
         seat,
-        _slot: slot,
+        _slot: slot.map(|axum::Extension(s)| s),
         _ip_slot: ip_slot,
     };
     ws.protocols([SUBPROTOCOL])

@@ -1,0 +1,139 @@
+//! Every connection ends: a trickled request body (408), an HTTP/2 preface (HTTP/1.1 only), an
+//! idle keep-alive connection; and one cap (`max_connections`) covers every connection, HTTP or
+//! WebSocket, answered 503 at once.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tests::{TestServer, eventually};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+/// Reads until the server closes the connection (EOF or reset); what it sent. Fails after
+/// `within`.
+async fn read_to_close(tcp: &mut TcpStream, within: Duration) -> Vec<u8> {
+    let deadline = Instant::now() + within;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => return got,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => panic!(
+                "still open after {within:?}; got {:?}",
+                String::from_utf8_lossy(&got)
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_trickled_body_gets_408_and_the_connection_ends() {
+    let server = TestServer::start_with(|c| c.request_timeout = Duration::from_secs(1)).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("tcp");
+    let head = "POST /v1/auth/guest HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+                Content-Length: 64\r\n\r\n{";
+    tcp.write_all(head.as_bytes()).await.expect("write");
+    let start = Instant::now();
+    // One more byte every 300 ms, as long as the server takes them (at most 5 s).
+    let answer = loop {
+        let mut buf = [0u8; 512];
+        match tokio::time::timeout(Duration::from_millis(300), tcp.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => break String::from_utf8_lossy(&buf[..n]).into_owned(),
+            Ok(_) => panic!("closed without an answer"),
+            Err(_) => {
+                assert!(start.elapsed() < Duration::from_secs(5), "no answer in 5 s");
+                let _ = tcp.write_all(b" ").await;
+            }
+        }
+    };
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"error\":\"request_timeout\""), "{answer}");
+    read_to_close(&mut tcp, Duration::from_secs(5)).await;
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "before the deadline"
+    );
+}
+
+#[tokio::test]
+async fn an_http2_preface_is_refused_and_the_connection_ends() {
+    let server = TestServer::start().await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("tcp");
+    // The h2c prior-knowledge preface, then nothing (as the attack did).
+    tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .expect("write");
+    let start = Instant::now();
+    read_to_close(&mut tcp, Duration::from_secs(5)).await;
+    // Well before any timeout: it is simply not a request this server speaks.
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed() {
+    let server = TestServer::start_with(|c| c.header_read_timeout = Duration::from_secs(1)).await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("tcp");
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .expect("write");
+    let start = Instant::now();
+    let got = read_to_close(&mut tcp, Duration::from_secs(5)).await;
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "before the timeout"
+    );
+}
+
+#[tokio::test]
+async fn the_connection_cap_covers_every_connection() {
+    let server = TestServer::start_with(|c| c.max_connections = 6).await;
+    let m = server.create_match(json!({})).await;
+    let _player = server.join(&m.match_id, "p").await;
+    // The WebSocket holds a place (and so may the HTTP client's pooled keep-alive connections).
+    let free = server.state.connection_slots.available_permits();
+    assert!(free <= 5, "{free} places free with a WebSocket open");
+    // Idle HTTP connections fill the rest.
+    let mut idle = Vec::new();
+    for _ in 0..free {
+        let mut tcp = TcpStream::connect(server.addr).await.expect("tcp");
+        tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .expect("write");
+        let mut buf = [0u8; 256];
+        let n = tcp.read(&mut buf).await.expect("answer");
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+        idle.push(tcp);
+    }
+    let mut over = TcpStream::connect(server.addr).await.expect("tcp");
+    let got = read_to_close(&mut over, Duration::from_secs(5)).await;
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(
+        text.contains("\"error\":\"too_many_connections\""),
+        "{text}"
+    );
+    assert_eq!(
+        server
+            .state
+            .metrics
+            .connections_refused
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    // A place frees up when one ends.
+    drop(idle.pop());
+    let url = format!("http://{}/healthz", server.addr);
+    eventually("a place under the cap", Duration::from_secs(5), || async {
+        let ok = reqwest::get(&url).await.map(|r| r.status().as_u16());
+        (ok.ok() == Some(200)).then_some(())
+    })
+    .await;
+}
