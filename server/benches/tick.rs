@@ -46,6 +46,7 @@ impl Bench {
             time_limit_secs: 24 * 3600,
             seed: 7,
             matchmaking: false,
+            private: false,
         };
         let arena = Arena::from_json(DEFAULT_MAP).expect("the built-in map parses");
         let mut sim = Sim::new(&options, arena);

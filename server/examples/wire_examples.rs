@@ -48,6 +48,7 @@ fn main() {
         time_limit_secs: 300,
         seed: 42,
         matchmaking: false,
+        private: false,
     };
     let mut sim = Sim::new(&options, arena);
     let (ada, _) = sim.add_player("ada");

@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::drain::{Drain, drain_on};
-use crate::http::{admin, deadline, guest, health, matches, web};
+use crate::http::{admin, deadline, guest, health, matches, rate_limit, web};
 use crate::listener::HttpLimits;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
@@ -37,8 +37,15 @@ pub struct AppState {
     /// One permit per open connection (HTTP or WebSocket); a WebSocket session holds its
     /// connection's permit until it ends.
     pub connection_slots: Arc<Semaphore>,
-    /// WebSocket connections per IP address.
-    pub per_ip: Arc<crate::session::per_ip::PerIp>,
+    /// Requests per address to the routes that create state; `None`: no limit.
+    pub http_budget: Option<
+        Arc<
+            tower_governor::governor::GovernorConfig<
+                rate_limit::PeerIp,
+                governor::middleware::NoOpMiddleware,
+            >,
+        >,
+    >,
     conn_ids: Arc<AtomicU64>,
 }
 
@@ -66,9 +73,6 @@ impl AppState {
         }
         let auth = Arc::new(auth);
         let connection_slots = Arc::new(Semaphore::new(config.max_connections as usize));
-        let per_ip = Arc::new(crate::session::per_ip::PerIp::new(
-            config.max_connections_per_ip,
-        ));
         let tls = match &config.tls {
             Some((cert, key)) => Some(crate::listener::load(cert, key)?),
             None => None,
@@ -87,6 +91,7 @@ impl AppState {
             results,
             arena,
         ));
+        let http_budget = rate_limit::budget(config.http_rate_limit, config.http_rate_burst);
         Ok(AppState {
             config,
             auth,
@@ -95,7 +100,7 @@ impl AppState {
             drain: Arc::new(Drain::default()),
             tls,
             connection_slots,
-            per_ip,
+            http_budget,
             conn_ids: Arc::new(AtomicU64::new(1)),
         })
     }
@@ -114,6 +119,14 @@ const BODY_LIMIT: usize = 16 * 1024;
 
 /// Every route.
 pub fn app(state: AppState) -> Router {
+    // The routes that create state share one budget per address.
+    let mut creating = Router::new()
+        .route("/v1/auth/guest", post(guest::guest_login))
+        .route("/v1/matchmake", post(matches::matchmake))
+        .route("/v1/matches", post(matches::create).get(matches::list));
+    if let Some(budget) = &state.http_budget {
+        creating = creating.route_layer(rate_limit::layer(budget.clone()));
+    }
     Router::new()
         .route("/", get(web::index))
         .route("/js/{file}", get(web::module))
@@ -131,10 +144,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/admin/drain", post(admin::drain))
         .route("/metrics", get(health::metrics))
-        .route("/v1/auth/guest", post(guest::guest_login))
-        .route("/v1/matchmake", post(matches::matchmake))
-        .route("/v1/matches", post(matches::create).get(matches::list))
         .route("/v1/ws", get(ws_handler))
+        .merge(creating)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.config.request_timeout,
@@ -164,6 +175,9 @@ pub async fn serve(
         state.registry.clone(),
         state.config.drain_timeout,
     );
+    if let Some(budget) = state.http_budget.clone() {
+        tokio::spawn(rate_limit::forget_quiet(budget));
+    }
     if let Some(addr) = state.config.metrics_bind {
         let metrics_listener = TcpListener::bind(addr).await?;
         tokio::spawn(axum::serve(metrics_listener, metrics_app(state.clone())).into_future());

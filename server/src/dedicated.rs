@@ -46,7 +46,7 @@ pub async fn run(
     let state = AppState::new(config)?;
     let handle = state
         .registry
-        .create(options)
+        .create(options, None)
         .map_err(|e| format!("dedicated: could not create the match: {e:?}"))?;
     let base = state.config.public_url.clone().unwrap_or_else(|| {
         let scheme = if state.tls.is_some() { "wss" } else { "ws" };

@@ -15,4 +15,5 @@ pub mod metrics;
 pub mod net;
 pub mod registry;
 pub mod results;
+pub mod seats;
 pub mod session;

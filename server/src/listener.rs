@@ -64,6 +64,10 @@ pub struct HttpLimits {
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
 
+/// The local address the connection reached (this server as the client dialled it).
+#[derive(Debug, Clone, Copy)]
+pub struct Reached(pub SocketAddr);
+
 /// The connection's place under `max_connections` (set on every request). A WebSocket session
 /// keeps a clone, so an upgraded connection holds its place until the session ends.
 #[derive(Debug, Clone)]
@@ -118,6 +122,9 @@ pub async fn serve(
             continue;
         };
         let slot = ConnSlot(Arc::new(slot));
+        let Ok(local) = tcp.local_addr() else {
+            continue;
+        };
         crate::net::tune(&tcp, limits.send_buffer);
         // The peer address and slot go into each request's extensions. (`router.layer(..)` per
         // connection rebuilt every route: ~3 KiB and a few hundred allocations each.)
@@ -125,6 +132,7 @@ pub async fn serve(
         let service = TowerToHyperService::new(tower::service_fn(
             move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(Peer(peer));
+                req.extensions_mut().insert(Reached(local));
                 req.extensions_mut().insert(slot.clone());
                 router.clone().call(req.map(axum::body::Body::new))
             },

@@ -3,10 +3,11 @@
 //! Locks here are std mutexes held for a few instructions and never across an `.await`; the
 //! order is always registry map → one match's seats.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use shared::arena::Arena;
 use shared::delta::Entry;
@@ -19,68 +20,14 @@ use crate::game::runner;
 use crate::game::sim::Sim;
 use crate::metrics::Metrics;
 use crate::results::{MatchRecord, ResultsLog};
+use crate::seats::{Refusal, Seats};
+use crate::session::per_ip::{IpSlot, PerIp};
+
+pub use crate::seats::Seat;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding one of these short locks leaves consistent data; carry on.
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Seats of one match, by player id: players in it (connected, or dropped and within their
-/// reconnect grace) plus unexpired matchmaking reservations.
-#[derive(Debug)]
-struct Seats {
-    max: usize,
-    holders: HashSet<String>,
-    reserved: HashMap<String, Instant>,
-    ttl: Duration,
-}
-
-/// What taking a seat did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Seat {
-    /// A seat was taken for this connection; give it back if the connection never joins.
-    New,
-    /// The player already holds a seat here (a reconnect or a second connection).
-    Held,
-}
-
-impl Seats {
-    fn purge(&mut self, now: Instant) {
-        let ttl = self.ttl;
-        self.reserved.retain(|_, at| now.duration_since(*at) < ttl);
-    }
-
-    fn occupied(&self) -> usize {
-        self.holders.len() + self.reserved.len()
-    }
-
-    fn reserve(&mut self, player: &str, now: Instant) -> bool {
-        self.purge(now);
-        if self.holders.contains(player) {
-            return true;
-        }
-        if let Some(at) = self.reserved.get_mut(player) {
-            *at = now;
-            return true;
-        }
-        if self.occupied() < self.max {
-            self.reserved.insert(player.to_owned(), now);
-            return true;
-        }
-        false
-    }
-
-    fn take(&mut self, player: &str, now: Instant) -> Option<Seat> {
-        self.purge(now);
-        if self.holders.contains(player) {
-            return Some(Seat::Held);
-        }
-        if self.reserved.remove(player).is_some() || self.occupied() < self.max {
-            self.holders.insert(player.to_owned());
-            return Some(Seat::New);
-        }
-        None
-    }
 }
 
 /// A running match as the rest of the server sees it.
@@ -93,29 +40,56 @@ pub struct MatchHandle {
     pub tick_rate: AtomicU16,
     pub snapshot_interval: AtomicU16,
     ended: AtomicBool,
+    /// Who created it with `POST /v1/matches` (none for matchmaking and dedicated matches).
+    pub creator: Option<Creator>,
+    /// A private match's join ticket: given to its creator, needed by anyone without a seat.
+    pub ticket: Option<String>,
     seats: Mutex<Seats>,
     latest: Mutex<Option<(u32, Arc<Vec<Entry>>)>>,
     record: Mutex<Option<MatchRecord>>,
 }
 
 impl MatchHandle {
-    /// Takes a seat for `player` (theirs if reserved or already held). `None` when the match is
-    /// full or over.
-    pub fn take_seat(&self, player: &str) -> Option<Seat> {
+    /// Takes a seat for `player` connecting from `ip` (theirs if reserved or already held),
+    /// with the address place its reservation kept. A private match needs `ticket` unless the
+    /// player has a reservation or a seat.
+    pub fn take_seat(
+        &self,
+        player: &str,
+        ip: Option<IpAddr>,
+        ticket: Option<&str>,
+    ) -> Result<(Seat, Option<IpSlot>), Refusal> {
         if self.is_ended() {
-            return None;
+            return Err(Refusal::Full);
         }
-        lock(&self.seats).take(player, Instant::now())
+        let ticket_ok = match (&self.ticket, ticket) {
+            (None, _) => true,
+            (Some(want), Some(got)) => constant_time_eq(want.as_bytes(), got.as_bytes()),
+            (Some(_), None) => false,
+        };
+        lock(&self.seats).take(player, ip, ticket_ok, Instant::now())
     }
 
     /// Gives back `player`'s seat (they left the match for good).
     pub fn release_seat(&self, player: &str) {
-        lock(&self.seats).holders.remove(player);
+        lock(&self.seats).release(player);
+    }
+
+    /// Refuses `player` and `ip` a seat in this match until `until` (a kick with a ban).
+    pub fn ban(&self, player: &str, ip: Option<IpAddr>, until: Instant) {
+        lock(&self.seats).ban(player, ip, until);
     }
 
     /// Players holding seats (connected, or within their reconnect grace).
     pub fn players(&self) -> usize {
-        lock(&self.seats).holders.len()
+        lock(&self.seats).holders()
+    }
+
+    /// Seats held plus unexpired reservations.
+    pub fn seats_taken(&self) -> usize {
+        let mut seats = lock(&self.seats);
+        seats.purge(Instant::now());
+        seats.occupied()
     }
 
     pub fn is_ended(&self) -> bool {
@@ -145,10 +119,29 @@ impl MatchHandle {
     }
 }
 
-/// Why a match could not be created.
-#[derive(Debug, PartialEq, Eq)]
+/// Equal without an early exit, so a ticket cannot be guessed a byte at a time by timing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Who created a match, for the per-player and per-address budgets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Creator {
+    pub player: String,
+    pub ip: Option<IpAddr>,
+}
+
+/// Why a match could not be created or a seat reserved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CreateError {
+    /// The server runs `max_matches`.
     TooManyMatches,
+    /// The player already has `max_created_matches_per_player` live matches.
+    TooManyCreatedByPlayer,
+    /// Players of the address already have `max_created_matches_per_ip` live matches.
+    TooManyCreatedFromAddress,
+    /// The address already holds `max_connections_per_ip` places.
+    TooManyFromAddress,
 }
 
 /// All running matches.
@@ -159,6 +152,8 @@ pub struct Registry {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub results: Option<Arc<ResultsLog>>,
+    /// Places per address: connections, reservations and held players.
+    pub per_ip: Arc<PerIp>,
     arena: Arena,
 }
 
@@ -172,6 +167,7 @@ impl Registry {
         Registry {
             matches: Mutex::new(HashMap::new()),
             removed: tokio::sync::Notify::new(),
+            per_ip: Arc::new(PerIp::new(config.max_connections_per_ip)),
             config,
             metrics,
             results,
@@ -190,23 +186,40 @@ impl Registry {
         all
     }
 
-    /// Starts a match task and registers it.
+    /// Starts a match task and registers it. A match with a `creator` counts against their
+    /// budgets; a private one gets a ticket.
     pub fn create(
         self: &Arc<Self>,
         options: MatchOptions,
+        creator: Option<Creator>,
     ) -> Result<Arc<MatchHandle>, CreateError> {
         let mut matches = lock(&self.matches);
-        self.create_locked(&mut matches, options)
+        if let Some(c) = &creator {
+            let live = || matches.values().filter_map(|m| m.creator.as_ref());
+            let by_player = live().filter(|o| o.player == c.player).count();
+            if by_player >= self.config.max_created_matches_per_player as usize {
+                return Err(CreateError::TooManyCreatedByPlayer);
+            }
+            let from_ip = live().filter(|o| c.ip.is_some() && o.ip == c.ip).count();
+            if from_ip >= self.config.max_created_matches_per_ip as usize {
+                return Err(CreateError::TooManyCreatedFromAddress);
+            }
+        }
+        self.create_locked(&mut matches, options, creator)
     }
 
     fn create_locked(
         self: &Arc<Self>,
         matches: &mut HashMap<String, Arc<MatchHandle>>,
         options: MatchOptions,
+        creator: Option<Creator>,
     ) -> Result<Arc<MatchHandle>, CreateError> {
         if matches.len() >= self.config.max_matches as usize {
             return Err(CreateError::TooManyMatches);
         }
+        let ticket = options
+            .private
+            .then(|| format!("{:032x}", rand::random::<u128>()));
         let id = loop {
             let id = format!("{:012x}", rand::random::<u64>() >> 16);
             if !matches.contains_key(&id) {
@@ -221,12 +234,12 @@ impl Registry {
             tick_rate: AtomicU16::new(options.tick_rate),
             snapshot_interval: AtomicU16::new(options.snapshot_interval),
             ended: AtomicBool::new(false),
-            seats: Mutex::new(Seats {
-                max: usize::from(options.max_players),
-                holders: HashSet::new(),
-                reserved: HashMap::new(),
-                ttl: self.config.seat_reservation,
-            }),
+            creator,
+            ticket,
+            seats: Mutex::new(Seats::new(
+                usize::from(options.max_players),
+                self.config.seat_reservation,
+            )),
             latest: Mutex::new(None),
             record: Mutex::new(None),
             options,
@@ -238,15 +251,28 @@ impl Registry {
         Ok(handle)
     }
 
-    /// Reserves a seat for `player` in the fullest open matchmaking match with room, or in a
-    /// new match made with `options` when none has room.
+    /// Reserves a seat for `player` (from `ip`) in the fullest open matchmaking match with
+    /// room, or in a new match made with `options` when none has room. A player has one
+    /// reservation at a time (a new matchmake replaces the old one), and it holds a place
+    /// of its address's cap until used or expired.
     pub fn matchmake(
         self: &Arc<Self>,
         player: &str,
+        ip: Option<IpAddr>,
         options: impl FnOnce() -> MatchOptions,
     ) -> Result<Arc<MatchHandle>, CreateError> {
         let now = Instant::now();
         let mut matches = lock(&self.matches);
+        for m in matches.values() {
+            lock(&m.seats).cancel_reservation(player);
+        }
+        let mut slot = match ip {
+            Some(ip) => Some(
+                self.acquire_ip_locked(&matches, ip, now)
+                    .ok_or(CreateError::TooManyFromAddress)?,
+            ),
+            None => None,
+        };
         let mut open: Vec<(usize, &Arc<MatchHandle>)> = matches
             .values()
             .filter(|m| m.options.matchmaking && !m.is_ended())
@@ -255,13 +281,34 @@ impl Registry {
         open.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
         if let Some((_, m)) = open
             .into_iter()
-            .find(|(_, m)| lock(&m.seats).reserve(player, now))
+            .find(|(_, m)| lock(&m.seats).reserve(player, ip, &mut slot, now))
         {
             return Ok(m.clone());
         }
-        let handle = self.create_locked(&mut matches, options())?;
-        lock(&handle.seats).reserve(player, now);
+        let handle = self.create_locked(&mut matches, options(), None)?;
+        lock(&handle.seats).reserve(player, ip, &mut slot, now);
         Ok(handle)
+    }
+
+    /// A place under `ip`'s cap for a connection. When the address is at its cap, expired
+    /// reservations are dropped first (they give their places back only when purged).
+    pub fn acquire_ip(&self, ip: IpAddr) -> Option<IpSlot> {
+        let matches = lock(&self.matches);
+        self.acquire_ip_locked(&matches, ip, Instant::now())
+    }
+
+    fn acquire_ip_locked(
+        &self,
+        matches: &HashMap<String, Arc<MatchHandle>>,
+        ip: IpAddr,
+        now: Instant,
+    ) -> Option<IpSlot> {
+        self.per_ip.try_acquire(ip).or_else(|| {
+            for m in matches.values() {
+                lock(&m.seats).purge(now);
+            }
+            self.per_ip.try_acquire(ip)
+        })
     }
 
     /// Forgets a match that has ended.

@@ -40,6 +40,7 @@ fn options() -> MatchOptions {
         time_limit_secs: 300,
         seed: 7,
         matchmaking: false,
+        private: false,
     }
 }
 

@@ -24,6 +24,7 @@ fn reconciled_prediction_tracks_the_server() {
         time_limit_secs: 600,
         seed: 3,
         matchmaking: false,
+        private: false,
     };
     let mut sim = Sim::new(&options, arena.clone());
     let (me, id) = sim.add_player("me");

@@ -64,7 +64,7 @@ async fn wss_with_a_generated_certificate() {
     }
     .resolve(&server.state.config)
     .expect("options");
-    let m = server.state.registry.create(options).expect("match");
+    let m = server.state.registry.create(options, None).expect("match");
     let (token, _) = server
         .state
         .auth

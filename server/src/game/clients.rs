@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use crate::game::messages::{Joiner, Outgoing, SessionStats};
 use crate::game::stats::Rate;
+use crate::session::per_ip::IpSlot;
 
 /// A snapshot a client holds: its tick and the input sequence it acknowledged, which the next
 /// delta's `ack` counts from.
@@ -39,6 +40,8 @@ pub struct Client {
     pub snapshot_rate: Rate,
     /// Set while the connection is gone and the player may still come back (until then).
     pub detached_until: Option<Instant>,
+    /// The address's place under `max_connections_per_ip`, held as long as the player is.
+    pub ip_slot: Option<IpSlot>,
 }
 
 impl Client {
@@ -60,6 +63,7 @@ impl Client {
             bytes_rate: Rate::new(now),
             snapshot_rate: Rate::new(now),
             detached_until: None,
+            ip_slot: j.ip_slot,
         }
     }
 
@@ -70,6 +74,7 @@ impl Client {
         self.outbox = j.outbox;
         self.close = Some(j.close);
         self.stats = j.stats;
+        self.ip_slot = j.ip_slot;
         self.name = j.name;
         self.baseline = None;
         self.skipped_in_row = 0;

@@ -8,6 +8,7 @@ use shared::protocol::{EndReason, Input};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::game::report::MatchReport;
+use crate::session::per_ip::IpSlot;
 
 /// A command to a match, through its bounded inbox. Applied at the start of the next tick.
 pub enum MatchCmd {
@@ -37,9 +38,11 @@ pub enum MatchCmd {
         reason: EndReason,
         by: String,
     },
-    /// Remove a player (by entity id) with the KICKED close code; replies whether it was there.
+    /// Remove a player (by entity id) with the KICKED close code, and refuse them (and their
+    /// address) a seat for `ban`; replies whether it was there.
     Kick {
         entity: u32,
+        ban: std::time::Duration,
         by: String,
         reply: oneshot::Sender<bool>,
     },
@@ -75,6 +78,9 @@ pub struct Joiner {
     /// Tells the session to close at once with this code (it may be stuck writing).
     pub close: oneshot::Sender<u16>,
     pub stats: Arc<SessionStats>,
+    /// Its address's place under `max_connections_per_ip`, kept while the match holds the
+    /// player (connected or within the reconnect grace).
+    pub ip_slot: Option<IpSlot>,
 }
 
 /// A frame for one client.

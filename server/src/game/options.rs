@@ -15,6 +15,8 @@ pub struct MatchOptions {
     pub seed: u64,
     /// Whether `/v1/matchmake` may put players in it.
     pub matchmaking: bool,
+    /// Joining needs the match's ticket (given to its creator) or a seat already held.
+    pub private: bool,
 }
 
 /// `POST /v1/matches` body; every field optional.
@@ -28,6 +30,7 @@ pub struct MatchOptionsRequest {
     pub time_limit_secs: Option<u32>,
     pub seed: Option<u64>,
     pub matchmaking: Option<bool>,
+    pub private: Option<bool>,
 }
 
 pub const DEFAULT_SCORE_LIMIT: u16 = 20;
@@ -51,6 +54,11 @@ impl MatchOptionsRequest {
     pub fn resolve(&self, defaults: &crate::config::Config) -> Result<MatchOptions, String> {
         let default_tick_rate = defaults.tick_rate;
         let default_max_players = defaults.max_players;
+        let private = self.private.unwrap_or(false);
+        let matchmaking = self.matchmaking.unwrap_or(false);
+        if private && matchmaking {
+            return Err("a private match cannot be in matchmaking".into());
+        }
         let tick_rate = check(
             "tick_rate",
             self.tick_rate.unwrap_or(default_tick_rate),
@@ -85,7 +93,8 @@ impl MatchOptionsRequest {
                 86_400,
             )?,
             seed: self.seed.unwrap_or_else(rand::random),
-            matchmaking: self.matchmaking.unwrap_or(false),
+            matchmaking,
+            private,
         })
     }
 }

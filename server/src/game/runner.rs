@@ -73,6 +73,8 @@ struct Match {
     departed_bytes: u64,
     departed_snapshots: u64,
     next_housekeeping: Instant,
+    /// A command that woke an idle (empty) match, applied first at its next tick.
+    woken_by: Option<MatchCmd>,
 }
 
 /// Runs a match until it ends, then writes the results, tells the players and unregisters it.
@@ -106,10 +108,29 @@ pub async fn run(
         departed_bytes: 0,
         departed_snapshots: 0,
         next_housekeeping: now + HOUSEKEEPING_EVERY,
+        woken_by: None,
     };
     let mut next = now + m.timing.period;
     let mut empty_since = Some(now);
+    let mut ever_joined = false;
     let reason = loop {
+        if m.clients.is_empty() {
+            // Nobody to simulate for: the match sleeps until a command (a join, an operator)
+            // or its end, so an empty match costs no CPU. A match nobody ever joined ends once a
+            // reservation would have expired; one that emptied, after `empty_match_timeout`.
+            let wait = if ever_joined {
+                m.config.empty_match_timeout
+            } else {
+                m.config.seat_reservation
+            };
+            let since = *empty_since.get_or_insert_with(Instant::now);
+            match tokio::time::timeout_at(since + wait, inbox.recv()).await {
+                Ok(Some(cmd)) => m.woken_by = Some(cmd),
+                Ok(None) | Err(_) => break EndReason::Empty,
+            }
+            // The clock resumes now: time spent asleep is not a backlog to catch up.
+            next = Instant::now();
+        }
         tokio::time::sleep_until(next).await;
         let now = Instant::now();
         if now.duration_since(next) >= m.timing.period {
@@ -141,12 +162,10 @@ pub async fn run(
             break reason;
         }
         if m.clients.is_empty() {
-            let since = *empty_since.get_or_insert(now);
-            if now.duration_since(since) >= m.config.empty_match_timeout {
-                break EndReason::Empty;
-            }
+            empty_since.get_or_insert(now);
         } else {
             empty_since = None;
+            ever_joined = true;
         }
     };
     m.finish(reason, registry.results.clone()).await;
@@ -225,7 +244,9 @@ impl Match {
 
     /// Applies everything sent since the last tick, without waiting.
     fn drain(&mut self, inbox: &mut mpsc::Receiver<MatchCmd>) {
-        while let Ok(cmd) = inbox.try_recv() {
+        let woken_by = self.woken_by.take();
+        let queued = std::iter::from_fn(|| inbox.try_recv().ok());
+        for cmd in woken_by.into_iter().chain(queued) {
             match cmd {
                 MatchCmd::Join(j) => self.join(j),
                 MatchCmd::Input { conn, input } => {
@@ -246,16 +267,26 @@ impl Match {
                     info!(target: "tickwire::audit", admin = %by, match_id = %self.handle.id, ?reason, "end match");
                     self.sim.end_now(reason);
                 }
-                MatchCmd::Kick { entity, by, reply } => {
+                MatchCmd::Kick {
+                    entity,
+                    ban,
+                    by,
+                    reply,
+                } => {
                     let conn = self
                         .clients
                         .iter()
                         .find(|(_, c)| c.net_id == entity)
                         .map(|(k, _)| *k);
                     if let Some(conn) = conn {
-                        info!(target: "tickwire::audit", admin = %by, match_id = %self.handle.id, entity, "kick player");
+                        info!(target: "tickwire::audit", admin = %by, match_id = %self.handle.id, entity, ban_secs = ban.as_secs_f64(), "kick player");
                         if let Some(c) = self.clients.get_mut(&conn) {
                             c.close_now(close_code::KICKED);
+                            if !ban.is_zero() {
+                                let ip = c.ip_slot.as_ref().map(|s| s.ip());
+                                let until = std::time::Instant::now() + ban;
+                                self.handle.ban(&c.player_id, ip, until);
+                            }
                         }
                         self.remove(conn);
                     }

@@ -295,6 +295,7 @@ mod tests {
             time_limit_secs: 60,
             seed: 1,
             matchmaking: false,
+            private: false,
         }
     }
 

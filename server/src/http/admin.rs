@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use futures_util::future::join_all;
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use crate::auth::bearer::AdminAuth;
 use crate::error::AppError;
 use crate::game::messages::{MatchCmd, TimingChange};
 use crate::game::report::MatchReport;
+use crate::http::path::{ApiPath, ApiQuery};
 use crate::registry::MatchHandle;
 
 /// A match answers within a tick; at 1 Hz that is a second.
@@ -76,7 +77,7 @@ pub async fn list(
 pub async fn detail(
     State(state): State<AppState>,
     AdminAuth(_): AdminAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MatchReport>, AppError> {
     let m = find(&state, &id)?;
     ask(&m, |reply| MatchCmd::Inspect {
@@ -98,9 +99,12 @@ pub struct TimingPatch {
 pub async fn patch(
     State(state): State<AppState>,
     AdminAuth(admin): AdminAuth,
-    Path(id): Path<String>,
-    crate::http::json::JsonBody(body): crate::http::json::JsonBody<TimingPatch>,
+    ApiPath(id): ApiPath<String>,
+    body: Result<crate::http::json::JsonBody<TimingPatch>, AppError>,
 ) -> Result<Json<MatchReport>, AppError> {
+    // A body that is not a timing patch is invalid options, as out-of-range values are.
+    let crate::http::json::JsonBody(body) =
+        body.map_err(|e| AppError::new(e.status, "invalid_options", e.message))?;
     if body.tick_rate.is_none() && body.snapshot_interval.is_none() {
         return Err(AppError::bad_request(
             "invalid_options",
@@ -126,7 +130,7 @@ pub async fn patch(
 pub async fn end(
     State(state): State<AppState>,
     AdminAuth(admin): AdminAuth,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let m = find(&state, &id)?;
     let cmd = MatchCmd::End {
@@ -140,15 +144,42 @@ pub async fn end(
     ))
 }
 
-/// `DELETE /v1/admin/matches/{id}/players/{entity}`: kicks a player (close 4003).
+/// How long a kicked player (and their address) may not rejoin the match, unless `ban` says.
+pub const DEFAULT_KICK_BAN: Duration = Duration::from_secs(300);
+/// The longest ban a kick may give.
+pub const MAX_KICK_BAN: Duration = Duration::from_secs(7 * 86_400);
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct KickParams {
+    /// A duration such as `"30s"`, `"10m"`; `"0s"` kicks without a ban.
+    pub ban: Option<String>,
+}
+
+/// `DELETE /v1/admin/matches/{id}/players/{entity}?ban=DURATION`: kicks a player (close 4003)
+/// and bans them and their address from the match for `ban` (default 5 minutes).
 pub async fn kick(
     State(state): State<AppState>,
     AdminAuth(admin): AdminAuth,
-    Path((id, entity)): Path<(String, u32)>,
+    ApiPath((id, entity)): ApiPath<(String, u32)>,
+    ApiQuery(params): ApiQuery<KickParams>,
 ) -> Result<StatusCode, AppError> {
+    let ban = match params.ban.as_deref() {
+        None => DEFAULT_KICK_BAN,
+        Some(text) => crate::config::duration::parse(text)
+            .ok()
+            .filter(|d| *d <= MAX_KICK_BAN)
+            .ok_or_else(|| {
+                AppError::bad_request(
+                    "bad_request",
+                    format!("ban = {text:?}: give a duration such as \"10m\", at most 7 days"),
+                )
+            })?,
+    };
     let m = find(&state, &id)?;
     let kicked = ask(&m, |reply| MatchCmd::Kick {
         entity,
+        ban,
         by: admin.sub.clone(),
         reply,
     })

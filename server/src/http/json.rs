@@ -1,4 +1,5 @@
-//! `JsonBody<T>`: axum's `Json` extractor with its rejections turned into `AppError`s.
+//! `JsonBody<T>`: axum's `Json` extractor with its rejections turned into `AppError`s: 400
+//! `bad_request` for any body that is not the JSON the route takes (413 when over the limit).
 
 use axum::Json;
 use axum::extract::{FromRequest, Request};
@@ -10,13 +11,23 @@ use crate::error::AppError;
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
+/// The status for a rejected body: 413 stays, 415 (no JSON content type) stays, anything else
+/// (syntax, wrong types, unknown fields: axum says 400 or 422) is 400.
+fn status_for(e: &axum::extract::rejection::JsonRejection) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    match e.status() {
+        s @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => s,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(JsonBody(v)),
-            Err(e) => Err(AppError::new(e.status(), "bad_request", e.body_text())),
+            Err(e) => Err(AppError::new(status_for(&e), "bad_request", e.body_text())),
         }
     }
 }

@@ -2,8 +2,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::http::StatusCode;
 use axum::http::header::{CONNECTION, HOST, HeaderName};
-use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -12,32 +14,105 @@ use crate::auth::bearer::PlayerAuth;
 use crate::error::AppError;
 use crate::game::options::MatchOptionsRequest;
 use crate::http::json::JsonBody;
-use crate::registry::{CreateError, MatchHandle};
+use crate::listener::{Peer, Reached};
+use crate::registry::{CreateError, Creator, MatchHandle};
 
-/// Where a client should connect for a match: `public_url` when configured, else the host it
-/// called; then `/v1/ws?match=ID`.
-fn ws_url(state: &AppState, headers: &HeaderMap, id: &str) -> String {
+/// Where a client should connect for a match: `public_url` when configured; else the Host the
+/// client called if it names this server (its address, or `localhost` for a loopback address)
+/// or `trust_host_header` is on; else the address the connection reached. Then
+/// `/v1/ws?match=ID`, plus the ticket of a private match for its creator.
+fn ws_url(state: &AppState, req: &Requester, m: &MatchHandle, ticket: bool) -> String {
+    let ticket = match (&m.ticket, ticket) {
+        (Some(t), true) => format!("&ticket={t}"),
+        _ => String::new(),
+    };
+    let id = &m.id;
     if let Some(base) = &state.config.public_url {
-        return format!("{base}/v1/ws?match={id}");
+        return format!("{base}/v1/ws?match={id}{ticket}");
     }
     let scheme = if state.config.tls.is_some() {
         "wss"
     } else {
         "ws"
     };
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .map_or_else(|| state.config.bind.to_string(), str::to_owned);
-    format!("{scheme}://{host}/v1/ws?match={id}")
+    let reached = req.reached.unwrap_or(state.config.bind);
+    let host = match req.host.as_deref() {
+        Some(h) if state.config.trust_host_header || names(h, reached, scheme) => h.to_owned(),
+        _ => reached.to_string(),
+    };
+    format!("{scheme}://{host}/v1/ws?match={id}{ticket}")
 }
 
-fn too_many(_: CreateError) -> AppError {
-    AppError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "too_many_matches",
-        "the server runs as many matches as it may",
-    )
+/// Whether a Host header value names the server at `local`: its IP and port, or `localhost`
+/// and the port when that IP is a loopback one (the port may be left out when it is the
+/// scheme's default).
+fn names(host: &str, local: SocketAddr, scheme: &str) -> bool {
+    let default_port = if scheme == "wss" { 443 } else { 80 };
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if !p.contains(']') => match p.parse::<u16>() {
+            Ok(p) => (n, p),
+            Err(_) => return false,
+        },
+        _ => (host, default_port),
+    };
+    if port != local.port() {
+        return false;
+    }
+    let ip = name.trim_start_matches('[').trim_end_matches(']');
+    ip.parse::<IpAddr>().is_ok_and(|ip| ip == local.ip())
+        || (local.ip().is_loopback() && name.eq_ignore_ascii_case("localhost"))
+}
+
+/// Where a request came from and what it called, for `ws_url` and the budgets.
+#[derive(Debug)]
+pub struct Requester {
+    ip: Option<IpAddr>,
+    reached: Option<SocketAddr>,
+    host: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Requester {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Requester {
+            ip: parts.extensions.get::<Peer>().map(|Peer(a)| a.ip()),
+            reached: parts.extensions.get::<Reached>().map(|Reached(a)| *a),
+            host: parts
+                .headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned),
+        })
+    }
+}
+
+fn refused(e: CreateError) -> AppError {
+    match e {
+        CreateError::TooManyMatches => AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_matches",
+            "the server runs as many matches as it may",
+        ),
+        CreateError::TooManyCreatedByPlayer => AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_matches_created",
+            "you already have as many live matches as you may create",
+        ),
+        CreateError::TooManyCreatedFromAddress => AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_matches_created",
+            "players from this address already have as many live matches as they may create",
+        ),
+        CreateError::TooManyFromAddress => AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections_from_address",
+            "this address already holds as many seats as it may",
+        ),
+    }
 }
 
 /// Reserves a seat in the fullest open match with room, or in a new one.
@@ -49,7 +124,7 @@ fn too_many(_: CreateError) -> AppError {
 pub async fn matchmake(
     State(state): State<AppState>,
     PlayerAuth(claims): PlayerAuth,
-    headers: HeaderMap,
+    req: Requester,
 ) -> Result<([(HeaderName, &'static str); 1], Json<Value>), AppError> {
     if state.drain.is_draining() {
         return Err(AppError::draining());
@@ -65,33 +140,44 @@ pub async fn matchmake(
     };
     let handle = state
         .registry
-        .matchmake(&claims.sub, defaults)
-        .map_err(too_many)?;
+        .matchmake(&claims.sub, req.ip, defaults)
+        .map_err(refused)?;
     Ok((
         [(CONNECTION, "close")],
-        Json(json!({ "match_id": handle.id, "ws_url": ws_url(&state, &headers, &handle.id) })),
+        Json(json!({ "match_id": handle.id, "ws_url": ws_url(&state, &req, &handle, false) })),
     ))
 }
 
-/// Creates a match with the given options (joinable by id; matchmaking only if asked).
+/// Creates a match with the given options (joinable by id; matchmaking only if asked; a
+/// private one only with the ticket in the answer).
 pub async fn create(
     State(state): State<AppState>,
-    PlayerAuth(_): PlayerAuth,
-    headers: HeaderMap,
-    JsonBody(req): JsonBody<MatchOptionsRequest>,
+    PlayerAuth(claims): PlayerAuth,
+    req: Requester,
+    JsonBody(options): JsonBody<MatchOptionsRequest>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     if state.drain.is_draining() {
         return Err(AppError::draining());
     }
-    let options = req
+    let options = options
         .resolve(&state.config)
         .map_err(|m| AppError::bad_request("invalid_options", m))?;
-    let handle = state.registry.create(options).map_err(too_many)?;
-    let body = json!({
+    let creator = Creator {
+        player: claims.sub,
+        ip: req.ip,
+    };
+    let handle = state
+        .registry
+        .create(options, Some(creator))
+        .map_err(refused)?;
+    let mut body = json!({
         "match_id": handle.id,
-        "ws_url": ws_url(&state, &headers, &handle.id),
+        "ws_url": ws_url(&state, &req, &handle, true),
         "match": summary(&handle),
     });
+    if let Some(ticket) = &handle.ticket {
+        body["ticket"] = json!(ticket);
+    }
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -105,6 +191,7 @@ pub struct MatchSummary {
     pub tick: u32,
     pub state: &'static str,
     pub matchmaking: bool,
+    pub private: bool,
 }
 
 fn summary(m: &MatchHandle) -> MatchSummary {
@@ -119,10 +206,32 @@ fn summary(m: &MatchHandle) -> MatchSummary {
         tick: m.tick.load(std::sync::atomic::Ordering::Relaxed),
         state: if m.is_ended() { "ended" } else { "running" },
         matchmaking: m.options.matchmaking,
+        private: m.options.private,
     }
 }
 
 /// Lists running matches.
 pub async fn list(State(state): State<AppState>) -> Json<Vec<MatchSummary>> {
     Json(state.registry.list().iter().map(|m| summary(m)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+
+    #[test]
+    fn only_names_of_this_server_are_taken_from_host() {
+        let loopback = "127.0.0.1:8080".parse().expect("addr");
+        assert!(names("127.0.0.1:8080", loopback, "ws"));
+        assert!(names("localhost:8080", loopback, "ws"));
+        assert!(names("LOCALHOST:8080", loopback, "ws"));
+        assert!(!names("evil.example:8080", loopback, "ws"));
+        assert!(!names("localhost:9999", loopback, "ws"));
+        assert!(!names("127.0.0.1", loopback, "ws"));
+        let public = "203.0.113.7:443".parse().expect("addr");
+        assert!(names("203.0.113.7", public, "wss"));
+        assert!(!names("localhost:443", public, "wss"));
+        let v6 = "[::1]:8080".parse().expect("addr");
+        assert!(names("[::1]:8080", v6, "ws"));
+    }
 }

@@ -6,4 +6,6 @@ pub mod guest;
 pub mod health;
 pub mod json;
 pub mod matches;
+pub mod path;
+pub mod rate_limit;
 pub mod web;

@@ -43,8 +43,9 @@ pub struct Session {
     pub seat: Seat,
     /// This connection's place under `max_connections`, given back when the session ends.
     pub _slot: Option<crate::listener::ConnSlot>,
-    /// Its place under `max_connections_per_ip` (none when the peer address is unknown).
-    pub _ip_slot: Option<crate::session::per_ip::IpSlot>,
+    /// Its place under `max_connections_per_ip` (none when the peer address is unknown). It
+    /// goes to the match with the Join: a dropped player held for reconnection keeps it.
+    pub ip_slot: Option<crate::session::per_ip::IpSlot>,
 }
 
 /// The match's order to close at once; `None` once the match dropped it without an order.
@@ -74,7 +75,7 @@ enum End {
 }
 
 /// Runs the connection until it closes; the seat taken at the handshake is already ours.
-pub async fn run(mut socket: WebSocket, s: Session) {
+pub async fn run(mut socket: WebSocket, mut s: Session) {
     s.metrics.connections.fetch_add(1, Relaxed);
     let (out_tx, mut out_rx) = mpsc::channel(s.outbox_frames);
     let (close_tx, close_rx) = oneshot::channel::<u16>();
@@ -87,6 +88,7 @@ pub async fn run(mut socket: WebSocket, s: Session) {
         outbox: out_tx,
         close: close_tx,
         stats: stats.clone(),
+        ip_slot: s.ip_slot.take(),
     };
     let end = if s.handle.inbox.send(MatchCmd::Join(joiner)).await.is_err() {
         // The match ended before it saw us; a seat taken for us is ours to give back.

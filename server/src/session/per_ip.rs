@@ -1,4 +1,6 @@
-//! WebSocket connections per IP address, capped; a connection holds an `IpSlot` until it ends.
+//! Places per IP address, capped (`max_connections_per_ip`): a WebSocket connection, a
+//! matchmaking reservation, or a dropped player held for reconnection each hold an `IpSlot`
+//! until they end.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -17,6 +19,12 @@ pub struct IpSlot {
     ip: IpAddr,
 }
 
+impl IpSlot {
+    pub fn ip(&self) -> IpAddr {
+        self.ip
+    }
+}
+
 impl PerIp {
     pub fn new(max: u32) -> PerIp {
         PerIp {
@@ -25,7 +33,7 @@ impl PerIp {
         }
     }
 
-    /// A slot for `ip`, or `None` when it already has `max` connections.
+    /// A slot for `ip`, or `None` when it already has `max`.
     pub fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<IpSlot> {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let n = counts.entry(ip).or_insert(0);
@@ -37,6 +45,17 @@ impl PerIp {
             owner: self.clone(),
             ip,
         })
+    }
+
+    /// A slot for `ip` even past the cap: for a player taking back a seat they hold (its old
+    /// slot is given back when the new connection takes over).
+    pub fn acquire_over_cap(self: &Arc<Self>, ip: IpAddr) -> IpSlot {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        *counts.entry(ip).or_insert(0) += 1;
+        IpSlot {
+            owner: self.clone(),
+            ip,
+        }
     }
 }
 

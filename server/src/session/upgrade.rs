@@ -15,6 +15,7 @@ use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
 use crate::listener::{ConnSlot, Peer};
 use crate::registry::Seat;
+use crate::seats::Refusal;
 use crate::session::connection::{self, Session};
 
 /// Bytes tungstenite reads into per `read` call. Its default (128 KiB) is zero-filled before
@@ -34,6 +35,8 @@ pub const WRITE_BUFFER_CAP: usize = 64 * 1024;
 pub struct WsParams {
     #[serde(rename = "match")]
     match_id: Option<String>,
+    /// A private match's ticket.
+    ticket: Option<String>,
 }
 
 fn reject(state: &AppState, reason: &'static str, err: AppError) -> Response {
@@ -62,20 +65,6 @@ pub async fn ws_handler(
         );
         return reject(&state, "origin_not_allowed", err);
     }
-    let ip_slot = match peer.map(|axum::Extension(Peer(addr))| addr.ip()) {
-        Some(ip) => match state.per_ip.try_acquire(ip) {
-            Some(slot) => Some(slot),
-            None => {
-                let err = AppError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_connections_from_address",
-                    "too many connections from this address",
-                );
-                return reject(&state, "too_many_from_ip", err);
-            }
-        },
-        None => None,
-    };
     let token = from_authorization(&headers).or_else(|| from_subprotocols(&headers));
     let claims = match token
         .ok_or(AuthError::Missing)
@@ -92,9 +81,30 @@ pub async fn ws_handler(
         let err = AppError::new(StatusCode::NOT_FOUND, "no_such_match", "no such match");
         return reject(&state, "no_such_match", err);
     };
-    let Some(seat) = handle.take_seat(&claims.sub) else {
-        let err = AppError::new(StatusCode::CONFLICT, "match_full", "the match is full");
-        return reject(&state, "match_full", err);
+    let ip = peer.map(|axum::Extension(Peer(addr))| addr.ip());
+    let (seat, reserved_slot) = match handle.take_seat(&claims.sub, ip, params.ticket.as_deref()) {
+        Ok(taken) => taken,
+        Err(refusal) => return refuse_seat(&state, refusal),
+    };
+    // The connection's place under its address's cap: the one its reservation kept, or a new
+    // one. A player taking back a seat they hold may go past the cap for a moment (the old
+    // connection's place is given back when this one takes over).
+    let ip_slot = match (ip, reserved_slot) {
+        (_, Some(slot)) => Some(slot),
+        (None, None) => None,
+        (Some(ip), None) if seat == Seat::Held => Some(state.registry.per_ip.acquire_over_cap(ip)),
+        (Some(ip), None) => match state.registry.acquire_ip(ip) {
+            Some(slot) => Some(slot),
+            None => {
+                handle.release_seat(&claims.sub);
+                let err = AppError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_connections_from_address",
+                    "too many connections from this address",
+                );
+                return reject(&state, "too_many_from_ip", err);
+            }
+        },
     };
     let limit = state.config.max_message_bytes;
     let handle_rate = handle.options.tick_rate;
@@ -111,7 +121,7 @@ pub async fn ws_handler(
         keepalive_timeout: state.config.keepalive_timeout,
         seat,
         _slot: slot.map(|axum::Extension(s)| s),
-        _ip_slot: ip_slot,
+        ip_slot,
     };
     ws.protocols([SUBPROTOCOL])
         .read_buffer_size(READ_BUFFER)
@@ -127,6 +137,31 @@ pub async fn ws_handler(
         })
         .on_upgrade(move |socket| connection::run(socket, session))
         .into_response()
+}
+
+/// The answer to a refused seat: 409 full, 403 banned or without a private match's ticket.
+fn refuse_seat(state: &AppState, refusal: Refusal) -> Response {
+    let (status, code, reason, message) = match refusal {
+        Refusal::Full => (
+            StatusCode::CONFLICT,
+            "match_full",
+            "match_full",
+            "the match is full",
+        ),
+        Refusal::Banned => (
+            StatusCode::FORBIDDEN,
+            "banned",
+            "banned",
+            "you were kicked from this match and may not rejoin yet",
+        ),
+        Refusal::NeedsTicket => (
+            StatusCode::FORBIDDEN,
+            "ticket_required",
+            "ticket_required",
+            "this match is private: joining it needs its ticket",
+        ),
+    };
+    reject(state, reason, AppError::new(status, code, message))
 }
 
 /// Messages per second a connection may send: the configured limit, or twice the tick rate plus

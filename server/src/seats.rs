@@ -1,0 +1,217 @@
+//! The seats of one match: players holding one (connected, or dropped and within their
+//! reconnect grace), unexpired matchmaking reservations, and bans from kicks.
+//!
+//! A reservation keeps its address's place under `max_connections_per_ip` until it is used or
+//! expires, so one address cannot reserve more seats than it could connect.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use crate::session::per_ip::IpSlot;
+
+/// What taking a seat did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seat {
+    /// A seat was taken for this connection; give it back if the connection never joins.
+    New,
+    /// The player already holds a seat here (a reconnect or a second connection).
+    Held,
+}
+
+/// Why a seat was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Full,
+    /// Kicked with a ban that has not run out (the player or their address).
+    Banned,
+    /// A private match, and the player has neither its ticket nor a reservation.
+    NeedsTicket,
+}
+
+/// Who a kick bans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Banned {
+    Player(String),
+    Address(IpAddr),
+}
+
+#[derive(Debug)]
+struct Reservation {
+    at: Instant,
+    /// Its address's place under the per-address cap (none when the address is unknown).
+    ip_slot: Option<IpSlot>,
+}
+
+#[derive(Debug)]
+pub struct Seats {
+    max: usize,
+    holders: HashSet<String>,
+    reserved: HashMap<String, Reservation>,
+    ttl: Duration,
+    bans: Vec<(Banned, Instant)>,
+}
+
+impl Seats {
+    pub fn new(max: usize, ttl: Duration) -> Seats {
+        Seats {
+            max,
+            holders: HashSet::new(),
+            reserved: HashMap::new(),
+            ttl,
+            bans: Vec::new(),
+        }
+    }
+
+    /// Drops expired reservations (giving back their addresses' places) and bans.
+    pub fn purge(&mut self, now: Instant) {
+        let ttl = self.ttl;
+        self.reserved
+            .retain(|_, r| now.saturating_duration_since(r.at) < ttl);
+        self.bans.retain(|(_, until)| now < *until);
+    }
+
+    /// Seats held plus reserved.
+    pub fn occupied(&self) -> usize {
+        self.holders.len() + self.reserved.len()
+    }
+
+    /// Players holding seats.
+    pub fn holders(&self) -> usize {
+        self.holders.len()
+    }
+
+    fn is_banned(&self, player: &str, ip: Option<IpAddr>, now: Instant) -> bool {
+        self.bans.iter().any(|(who, until)| {
+            now < *until
+                && match who {
+                    Banned::Player(p) => p == player,
+                    Banned::Address(a) => Some(*a) == ip,
+                }
+        })
+    }
+
+    /// Reserves a seat for `player` (or refreshes theirs), moving `ip_slot` into a new
+    /// reservation. False when full or the player is banned here.
+    pub fn reserve(
+        &mut self,
+        player: &str,
+        ip: Option<IpAddr>,
+        ip_slot: &mut Option<IpSlot>,
+        now: Instant,
+    ) -> bool {
+        self.purge(now);
+        if self.is_banned(player, ip, now) {
+            return false;
+        }
+        if self.holders.contains(player) {
+            return true;
+        }
+        if let Some(r) = self.reserved.get_mut(player) {
+            r.at = now;
+            return true;
+        }
+        if self.occupied() < self.max {
+            let ip_slot = ip_slot.take();
+            self.reserved
+                .insert(player.to_owned(), Reservation { at: now, ip_slot });
+            return true;
+        }
+        false
+    }
+
+    /// Drops `player`'s reservation, if any (they were matched elsewhere).
+    pub fn cancel_reservation(&mut self, player: &str) {
+        self.reserved.remove(player);
+    }
+
+    /// Takes a seat for `player`: theirs if held or reserved, else a free one. With the seat
+    /// comes the address place its reservation kept, if any (the connection keeps it). A
+    /// private match (`ticket_ok` false) lets in only holders and reservations.
+    pub fn take(
+        &mut self,
+        player: &str,
+        ip: Option<IpAddr>,
+        ticket_ok: bool,
+        now: Instant,
+    ) -> Result<(Seat, Option<IpSlot>), Refusal> {
+        self.purge(now);
+        if self.holders.contains(player) {
+            return Ok((Seat::Held, None));
+        }
+        if self.is_banned(player, ip, now) {
+            return Err(Refusal::Banned);
+        }
+        if let Some(r) = self.reserved.remove(player) {
+            self.holders.insert(player.to_owned());
+            return Ok((Seat::New, r.ip_slot));
+        }
+        if !ticket_ok {
+            return Err(Refusal::NeedsTicket);
+        }
+        if self.occupied() < self.max {
+            self.holders.insert(player.to_owned());
+            return Ok((Seat::New, None));
+        }
+        Err(Refusal::Full)
+    }
+
+    /// Gives back `player`'s seat.
+    pub fn release(&mut self, player: &str) {
+        self.holders.remove(player);
+    }
+
+    /// Refuses `player` and `ip` seats here until `until`.
+    pub fn ban(&mut self, player: &str, ip: Option<IpAddr>, until: Instant) {
+        self.bans.push((Banned::Player(player.to_owned()), until));
+        if let Some(ip) = ip {
+            self.bans.push((Banned::Address(ip), until));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IP: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+
+    #[test]
+    fn a_reservation_is_the_players_until_it_expires() {
+        let t0 = Instant::now();
+        let mut s = Seats::new(1, Duration::from_secs(15));
+        assert!(s.reserve("a", IP, &mut None, t0));
+        assert!(
+            !s.reserve("b", IP, &mut None, t0),
+            "full with a's reservation"
+        );
+        assert_eq!(s.take("b", IP, true, t0).err(), Some(Refusal::Full));
+        let later = t0 + Duration::from_secs(16);
+        assert!(matches!(s.take("b", IP, true, later), Ok((Seat::New, _))));
+    }
+
+    #[test]
+    fn a_private_match_lets_in_reservations_and_holders_only() {
+        let t0 = Instant::now();
+        let mut s = Seats::new(4, Duration::from_secs(15));
+        assert_eq!(s.take("x", IP, false, t0).err(), Some(Refusal::NeedsTicket));
+        assert!(s.reserve("a", IP, &mut None, t0));
+        assert!(matches!(s.take("a", IP, false, t0), Ok((Seat::New, _))));
+        assert!(matches!(s.take("a", IP, false, t0), Ok((Seat::Held, _))));
+    }
+
+    #[test]
+    fn a_ban_covers_the_player_and_the_address_until_it_ends() {
+        let t0 = Instant::now();
+        let mut s = Seats::new(4, Duration::from_secs(15));
+        s.ban("a", IP, t0 + Duration::from_secs(60));
+        assert_eq!(s.take("a", None, true, t0).err(), Some(Refusal::Banned));
+        assert_eq!(
+            s.take("fresh-guest", IP, true, t0).err(),
+            Some(Refusal::Banned)
+        );
+        assert!(!s.reserve("a", None, &mut None, t0));
+        let after = t0 + Duration::from_secs(61);
+        assert!(matches!(s.take("a", IP, true, after), Ok((Seat::New, _))));
+    }
+}

@@ -1,0 +1,251 @@
+//! What one address can take, attack by attack (issue: "one guest denies matches to
+//! everyone"): request budgets on the routes that create state, created matches per player and
+//! per address, one reservation per player, reservations and held seats under the per-address
+//! cap, and unjoined or empty matches that cost nothing and end.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use client_demo::{ClientError, ConnectOptions, Connection};
+use reqwest::Method;
+use serde_json::{Value, json};
+use tests::{TestServer, eventually};
+
+/// Status, `Retry-After` and JSON body of a request.
+async fn call(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Option<String>, Value) {
+    let mut req = server.request(method, path, token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, retry, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn guest_logins_from_one_address_are_budgeted_with_retry_after() {
+    // The embedded defaults: 2 a second after a burst of 10.
+    let server = TestServer::start_with(|c| {
+        c.http_rate_limit = 2;
+        c.http_rate_burst = 10;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    let mut refusal = None;
+    for i in 0..40 {
+        let body = json!({ "name": format!("g{i}") });
+        let (status, retry, json) =
+            call(&server, Method::POST, "/v1/auth/guest", None, Some(body)).await;
+        statuses.push(status);
+        if status == 429 && refusal.is_none() {
+            refusal = Some((retry, json));
+        }
+    }
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    // The burst, plus what refilled while the loop ran (well under a second here).
+    assert!(
+        (10..=14).contains(&ok),
+        "{ok} of 40 let through: {statuses:?}"
+    );
+    let (retry, json) = refusal.expect("refused once over the budget");
+    assert_eq!(json["error"], "too_many_requests");
+    let retry: u64 = retry.expect("Retry-After").parse().expect("seconds");
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+}
+
+#[tokio::test]
+async fn one_player_and_one_address_create_a_few_matches_then_429() {
+    let server = TestServer::start_with(|c| c.max_matches = 20).await;
+    let a = server.login("a").await;
+    for _ in 0..2 {
+        let (status, _, _) = call(
+            &server,
+            Method::POST,
+            "/v1/matches",
+            Some(&a.token),
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (status, _, json) = call(
+        &server,
+        Method::POST,
+        "/v1/matches",
+        Some(&a.token),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (429, Some("too_many_matches_created"))
+    );
+    // More guests from the same address: 8 live matches in all, then refused.
+    let mut created = 2;
+    for i in 0..10 {
+        let g = server.login(&format!("g{i}")).await;
+        let (status, _, json) = call(
+            &server,
+            Method::POST,
+            "/v1/matches",
+            Some(&g.token),
+            Some(json!({})),
+        )
+        .await;
+        if status == 201 {
+            created += 1;
+        } else {
+            assert_eq!(
+                (status, json["error"].as_str()),
+                (429, Some("too_many_matches_created"))
+            );
+        }
+    }
+    assert_eq!(created, 8, "max_created_matches_per_ip");
+    // The server still has room for everyone else: matchmaking works.
+    let p = server.login("player").await;
+    let ticket = server.api.matchmake(&p.token).await.expect("matchmake");
+    assert!(server.state.registry.get(&ticket.match_id).is_some());
+}
+
+#[tokio::test]
+async fn a_player_holds_one_reservation_at_a_time() {
+    let server = TestServer::start().await;
+    let p = server.login("p").await;
+    for _ in 0..20 {
+        server.api.matchmake(&p.token).await.expect("matchmake");
+    }
+    let taken: usize = server
+        .state
+        .registry
+        .list()
+        .iter()
+        .map(|m| m.seats_taken())
+        .sum();
+    assert_eq!(taken, 1, "seats taken by 20 matchmakes of one player");
+}
+
+#[tokio::test]
+async fn reservations_count_against_the_per_address_cap() {
+    let server = TestServer::start_with(|c| c.max_connections_per_ip = 4).await;
+    for i in 0..4 {
+        let g = server.login(&format!("g{i}")).await;
+        server.api.matchmake(&g.token).await.expect("matchmake");
+    }
+    let g = server.login("fifth").await;
+    let (status, _, json) =
+        call(&server, Method::POST, "/v1/matchmake", Some(&g.token), None).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (429, Some("too_many_connections_from_address"))
+    );
+    // Nor can the address connect past its reservations.
+    let m = server.create_match(json!({})).await;
+    let login = server.login("sixth").await;
+    match Connection::connect(&m.ws_url, &login.token, ConnectOptions::default()).await {
+        Err(ClientError::Status { status, .. }) => assert_eq!(status, 429),
+        other => panic!("expected 429, got {:?}", other.map(|_| "a connection")),
+    }
+}
+
+#[tokio::test]
+async fn reservations_expire_and_give_their_places_back() {
+    let server = TestServer::start_with(|c| {
+        c.max_connections_per_ip = 2;
+        c.seat_reservation = Duration::from_secs(1);
+    })
+    .await;
+    for i in 0..2 {
+        let g = server.login(&format!("g{i}")).await;
+        server.api.matchmake(&g.token).await.expect("matchmake");
+    }
+    let g = server.login("later").await;
+    eventually(
+        "the expired reservations' places",
+        Duration::from_secs(5),
+        || async { server.api.matchmake(&g.token).await.ok() },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn held_seats_of_dropped_players_count_against_the_per_address_cap() {
+    let server = TestServer::start_with(|c| {
+        c.max_connections_per_ip = 2;
+        c.reconnect_grace = Duration::from_secs(1);
+    })
+    .await;
+    let m = server.create_match(json!({})).await;
+    let a = server.join(&m.match_id, "a").await;
+    let _b = server.join(&m.match_id, "b").await;
+    // `a` vanishes without a close frame: its seat is held for the grace, and so is its place.
+    drop(a);
+    let handle = server.state.registry.get(&m.match_id).expect("match");
+    let c = server.login("c").await;
+    match Connection::connect(&m.ws_url, &c.token, ConnectOptions::default()).await {
+        Err(ClientError::Status { status, .. }) => assert_eq!(status, 429),
+        other => panic!(
+            "expected 429 while a's seat is held, got {:?}",
+            other.map(|_| "ok")
+        ),
+    }
+    assert_eq!(handle.players(), 2);
+    // Once the grace runs out the place is free again.
+    eventually(
+        "a's place after the grace",
+        Duration::from_secs(5),
+        || async {
+            Connection::connect(&m.ws_url, &c.token, ConnectOptions::default())
+                .await
+                .ok()
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_match_nobody_joins_ends_after_the_reservation_time() {
+    let server = TestServer::start_with(|c| c.seat_reservation = Duration::from_secs(1)).await;
+    let m = server.create_match(json!({})).await;
+    let registry = server.state.registry.clone();
+    assert!(registry.get(&m.match_id).is_some());
+    eventually(
+        "the unjoined match to end",
+        Duration::from_secs(5),
+        || async { registry.get(&m.match_id).is_none().then_some(()) },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn empty_matches_do_not_tick_until_someone_joins() {
+    let server = TestServer::start().await;
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let owner = server.login(&format!("o{i}")).await;
+        let t = server
+            .api
+            .create_match(&owner.token, json!({ "tick_rate": 240 }))
+            .await
+            .expect("create");
+        ids.push(t.match_id);
+    }
+    // A bounded wait to see that nothing happens: 8 matches at 240 Hz would run ~380 ticks.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.state.metrics.ticks.load(Relaxed), 0);
+    // A join wakes its match at once.
+    let mut c = server.join(&ids[0], "p").await;
+    tests::snapshots(&mut c, 3, Duration::from_secs(5)).await;
+    assert!(server.state.metrics.ticks.load(Relaxed) >= 3);
+}
