@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use shared::arena::Arena;
 use tokio::net::TcpListener;
@@ -14,7 +15,10 @@ use tokio::sync::Semaphore;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::drain::{Drain, drain_on};
-use crate::http::{admin, deadline, guest, health, matches, rate_limit, web};
+use crate::error::AppError;
+use crate::http::{
+    admin, console, deadline, guest, health, matches, rate_limit, security_headers, web,
+};
 use crate::listener::HttpLimits;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
@@ -127,12 +131,15 @@ pub fn app(state: AppState) -> Router {
     if let Some(budget) = &state.http_budget {
         creating = creating.route_layer(rate_limit::layer(budget.clone()));
     }
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(web::index))
+        .route("/style.css", get(web::styles))
         .route("/js/{file}", get(web::module))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/admin", get(health::console))
+        .route("/admin", get(console::page))
+        .route("/admin.js", get(console::script))
+        .route("/admin.css", get(console::styles))
         .route("/v1/admin/matches", get(admin::list))
         .route(
             "/v1/admin/matches/{id}",
@@ -143,15 +150,41 @@ pub fn app(state: AppState) -> Router {
             delete(admin::kick),
         )
         .route("/v1/admin/drain", post(admin::drain))
-        .route("/metrics", get(health::metrics))
         .route("/v1/ws", get(ws_handler))
-        .merge(creating)
+        .merge(creating);
+    // With its own address (`metrics_bind`, e.g. an internal interface), /metrics is served
+    // only there; without one it stays here, as on the default loopback bind.
+    if state.config.metrics_bind.is_none() {
+        router = router.route("/metrics", get(health::metrics));
+    }
+    let policies = security_headers::Policies::new(state.config.public_url.as_deref());
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.config.request_timeout,
             deadline::within,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            policies,
+            security_headers::add,
+        ))
         .with_state(state)
+}
+
+/// Any other path: 404 in the error shape.
+async fn not_found() -> AppError {
+    AppError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+/// A known path with another method: 405 in the error shape.
+async fn method_not_allowed() -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
 }
 
 /// `/metrics` alone, for `metrics_bind`.

@@ -24,7 +24,9 @@ function startProxy(target) {
 }
 
 test("browser: a cut connection is retried and the same entity resumed", async (t) => {
-  const server = await startServer();
+  // Behind a proxy the server must be told to build ws_url from the Host the page called (the
+  // proxy's); otherwise it names its own address, and the page would go around the proxy.
+  const server = await startServer(["--set", "trust_host_header=true"]);
   t.after(server.stop);
   const proxy = await startProxy(server.addr);
   t.after(proxy.stop);

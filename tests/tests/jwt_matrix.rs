@@ -1,7 +1,7 @@
 //! The JWT matrix: each of these is a 401 at the WebSocket handshake, with no upgrade —
 //! `alg: none` in any letter case, HS256 signed with the RSA public key when RS256 is
 //! configured, `exp`/`nbf` of the wrong JSON type, `nbf` in the future, a flipped signature
-//! byte. (Wrong iss/aud, wrong kind, expired, oversized: tests/handshake.rs; player token on the
+//! byte, a `crit` header. (Wrong iss/aud, wrong kind, expired, oversized: tests/handshake.rs; player token on the
 //! admin API: tests/admin.rs.)
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -72,6 +72,16 @@ async fn every_bad_token_is_401_and_the_good_ones_pass() {
         "nbf in the future".into(),
         hs256(&secret, &claims(|c| c["nbf"] = json!(now() + 600))),
     ));
+    // RFC 7515 §4.1.11: a `crit` header naming extensions the server does not understand (it
+    // understands none) makes the token invalid, however well signed.
+    for crit in [json!(["exp"]), json!(["x-unknown"]), json!([])] {
+        let mut header = Header::new(Algorithm::HS256);
+        header.crit = serde_json::from_value(crit.clone()).ok();
+        let token =
+            jsonwebtoken::encode(&header, &claims(|_| {}), &EncodingKey::from_secret(&secret))
+                .expect("sign");
+        bad.push((format!("crit {crit}"), token));
+    }
     let good = hs256(&secret, &claims(|_| {}));
     let mut flipped = good.clone().into_bytes();
     let last = flipped.len() - 2; // inside the signature, away from base64 padding bits

@@ -1,4 +1,5 @@
-//! JWT issue and verify: HS256 only, with `iss`, `aud`, `exp` and a token kind checked.
+//! JWT issue and verify: HS256 (and a configured external RS256/ES256 key), with `iss`, `aud`,
+//! `exp`, `nbf`, `crit` and a token kind checked.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -144,6 +145,11 @@ impl Auth {
         let invalid =
             |e: jsonwebtoken::errors::Error| AuthError::Invalid(format!("{:?}", e.kind()));
         let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+        // RFC 7515 §4.1.11: extensions listed in `crit` must be understood, and this server
+        // understands none, so any `crit` (even an empty list, which RFC forbids) is refused.
+        if header.crit.is_some() {
+            return Err(AuthError::Invalid("crit: extensions not understood".into()));
+        }
         let key = match (&self.external, header.alg) {
             (_, Algorithm::HS256) => &self.hs256,
             (Some((alg, key)), a) if a == *alg && kind == TokenKind::Player => key,

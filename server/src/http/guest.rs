@@ -23,12 +23,43 @@ pub struct GuestResponse {
     pub expires_at: u64,
 }
 
-/// Longest display name, in characters.
+/// Longest display name, in characters (after normalization).
 pub const MAX_NAME_CHARS: usize = 16;
 
-/// 1..=16 characters of letters, digits, space, `_`, `-` or `.`, not starting or ending with a
-/// space.
-pub fn validate_name(name: &str) -> Result<(), String> {
+/// Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt, Unicode 16):
+/// characters that render as nothing, such as the Hangul fillers U+3164 and U+1160 (which are
+/// letters, so "alphanumeric" alone lets them through), zero-width spaces and joiners,
+/// bidirectional controls and variation selectors.
+const INVISIBLE: [(char, char); 17] = [
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{034F}', '\u{034F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{206F}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF0}', '\u{FFF8}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0000}', '\u{E0FFF}'),
+];
+
+fn is_invisible(c: char) -> bool {
+    INVISIBLE.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c))
+}
+
+/// The name as it will be shown: NFC-normalized, then checked. 1..=16 characters of letters,
+/// digits, space, `_`, `-` or `.`; none invisible (Default_Ignorable_Code_Point); at least
+/// one that is not a space; no leading or trailing space.
+pub fn normalize_name(name: &str) -> Result<String, String> {
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = name.nfc().collect();
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS {
         return Err(format!(
@@ -40,11 +71,11 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     }
     if let Some(c) = name
         .chars()
-        .find(|c| !(c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.')))
+        .find(|c| is_invisible(*c) || !(c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.')))
     {
         return Err(format!("name may not contain {c:?}"));
     }
-    Ok(())
+    Ok(name)
 }
 
 pub async fn guest_login(
@@ -58,11 +89,11 @@ pub async fn guest_login(
             "guest login is turned off on this server",
         ));
     }
-    validate_name(&req.name).map_err(|m| AppError::bad_request("invalid_name", m))?;
+    let name = normalize_name(&req.name).map_err(|m| AppError::bad_request("invalid_name", m))?;
     let player_id = format!("g_{:016x}", rand::random::<u64>());
     let (token, expires_at) = state
         .auth
-        .issue(&player_id, &req.name, TokenKind::Player)
+        .issue(&player_id, &name, TokenKind::Player)
         .map_err(|_| {
             AppError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,14 +110,38 @@ pub async fn guest_login(
 
 #[cfg(test)]
 mod tests {
-    use super::validate_name;
+    use super::normalize_name;
 
     #[test]
     fn names() {
-        assert!(validate_name("Ada_L. 2").is_ok());
-        assert!(validate_name("").is_err());
-        assert!(validate_name(" ada").is_err());
-        assert!(validate_name("a<script>").is_err());
-        assert!(validate_name(&"x".repeat(17)).is_err());
+        assert_eq!(normalize_name("Ada_L. 2").as_deref(), Ok("Ada_L. 2"));
+        assert!(normalize_name("").is_err());
+        assert!(normalize_name(" ada").is_err());
+        assert!(normalize_name("a<script>").is_err());
+        assert!(normalize_name(&"x".repeat(17)).is_err());
+    }
+
+    #[test]
+    fn invisible_names_are_refused() {
+        for name in [
+            "\u{3164}",
+            "\u{1160}\u{1160}",
+            "a\u{200B}b",
+            "\u{FFA0}",
+            "x\u{FE0F}",
+            "\u{202E}abc",
+        ] {
+            assert!(normalize_name(name).is_err(), "{name:?} accepted");
+        }
+    }
+
+    #[test]
+    fn names_are_normalized_to_nfc() {
+        // "é" as e + combining acute (two code points) becomes the one code point U+00E9, so
+        // the two spellings are one name and the combining mark is no longer a separate char.
+        assert_eq!(
+            normalize_name("Ame\u{301}lie").as_deref(),
+            Ok("Am\u{E9}lie")
+        );
     }
 }

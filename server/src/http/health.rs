@@ -1,4 +1,4 @@
-//! `/healthz` (alive), `/readyz` (taking players), `/metrics`, and the `/admin` console page.
+//! `/healthz` (alive), `/readyz` (taking players), and `/metrics`.
 
 use axum::Json;
 use axum::extract::State;
@@ -12,11 +12,6 @@ use crate::app::AppState;
 /// The process is up.
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
-}
-
-/// The operator console, embedded so one binary deploys.
-pub async fn console() -> axum::response::Html<&'static str> {
-    axum::response::Html(include_str!("../../assets/admin.html"))
 }
 
 /// Whether the server takes new players: 503 while draining.

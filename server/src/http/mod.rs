@@ -1,6 +1,7 @@
 //! HTTP API handlers (JSON in, JSON out, errors as [`crate::error::AppError`]).
 
 pub mod admin;
+pub mod console;
 pub mod deadline;
 pub mod guest;
 pub mod health;
@@ -8,4 +9,5 @@ pub mod json;
 pub mod matches;
 pub mod path;
 pub mod rate_limit;
+pub mod security_headers;
 pub mod web;

@@ -1,9 +1,12 @@
-//! The browser game client (client-demo/web), embedded so one binary deploys: `/` and `/js/*`.
+//! The browser game client (client-demo/web), embedded so one binary deploys: `/`,
+//! `/style.css` and `/js/*`.
 
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::AppError;
 
 const INDEX: &str = include_str!("../../../client-demo/web/index.html");
 
@@ -45,6 +48,14 @@ pub async fn index() -> Html<&'static str> {
     Html(INDEX)
 }
 
+/// `GET /style.css`: the page's styles.
+pub async fn styles() -> Response {
+    crate::http::console::asset(
+        "text/css; charset=utf-8",
+        include_str!("../../../client-demo/web/style.css"),
+    )
+}
+
 /// `GET /js/{file}`: one of the page's ES modules.
 pub async fn module(Path(file): Path<String>) -> Response {
     match MODULES.iter().find(|(name, _)| *name == file) {
@@ -56,6 +67,6 @@ pub async fn module(Path(file): Path<String>) -> Response {
             *source,
         )
             .into_response(),
-        None => (StatusCode::NOT_FOUND, "no such module").into_response(),
+        None => AppError::new(StatusCode::NOT_FOUND, "not_found", "no such module").into_response(),
     }
 }
