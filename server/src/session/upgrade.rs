@@ -114,7 +114,10 @@ pub async fn ws_handler(
         conn: state.next_conn_id(),
         handle,
         player_id: claims.sub,
-        name: claims.name,
+        // Tokens from an external issuer carry names we did not check: the same rule as guest
+        // names applies before anyone sees them.
+        name: crate::http::guest::normalize_name(&claims.name)
+            .unwrap_or_else(|_| "player".to_owned()),
         metrics: state.metrics.clone(),
         outbox_frames: state.config.outbox_frames,
         input_rate_limit: input_rate(state.config.input_rate_limit, handle_rate),
