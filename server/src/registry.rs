@@ -1,7 +1,7 @@
 //! The match registry: running matches by id, seat accounting and matchmaking.
 //!
 //! Locks here are std mutexes held for a few instructions and never across an `.await`; the
-//! order is always registry map → one match's seats.
+//! order is always registry map → one match's seats → per-address counts.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
