@@ -17,22 +17,15 @@ cargo build --release -q -p server
 # Reservations (and so unjoined matches) last 10 minutes: the matches outlive the window.
 start_server target/release "$PORT" --set max_matches=100000 --set seat_reservation=600s
 
-python3 - "$PORT" "$MATCHES" "$RATE" <<'PY'
-import json, sys, urllib.request
-port, matches, rate = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-base = f"http://127.0.0.1:{port}"
-def post(path, body, token=None):
-    req = urllib.request.Request(base + path, json.dumps(body).encode(), method="POST",
-                                 headers={"content-type": "application/json"})
-    if token:
-        req.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req) as r:
-        return json.load(r)
+PYTHONPATH=scripts/lib python3 - "$PORT" "$MATCHES" "$RATE" <<'PY'
+import sys
+from tickwire_api import Api
+api, matches, rate = Api(int(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
 made = 0
 while made < matches:
-    token = post("/v1/auth/guest", {"name": f"m{made}"})["token"]
+    token = api.guest(f"m{made}")
     for _ in range(min(2, matches - made)):
-        post("/v1/matches", {"tick_rate": rate}, token)
+        api.create_match(token, tick_rate=rate)
         made += 1
 PY
 

@@ -16,32 +16,20 @@ cargo build --release -q -p server
 start_server target/release "$PORT" --set max_matches=100000 --set seat_reservation=1s \
   --set max_created_matches_per_player=100000
 
-python3 - "$PORT" "$server" "$WAVES" "$MATCHES" <<'PY'
-import json, sys, time, urllib.request
+PYTHONPATH=scripts/lib python3 - "$PORT" "$server" "$WAVES" "$MATCHES" <<'PY'
+import sys, time
+from tickwire_api import Api, rss_kib
 port, pid, waves, matches = map(int, sys.argv[1:5])
-base = f"http://127.0.0.1:{port}"
-def post(path, body, token=None):
-    req = urllib.request.Request(base + path, json.dumps(body).encode(), method="POST",
-                                 headers={"content-type": "application/json"})
-    if token:
-        req.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req) as r:
-        return json.load(r)
-def rss_kib():
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS"))
-def live():
-    with urllib.request.urlopen(base + "/v1/matches") as r:
-        return len(json.load(r))
-token = post("/v1/auth/guest", {"name": "churn"})["token"]
-print(f"start: rss={rss_kib()} KiB")
+api = Api(port)
+token = api.guest("churn")
+print(f"start: rss={rss_kib(pid)} KiB")
 for wave in range(waves):
     for _ in range(matches):
-        post("/v1/matches", {}, token)
-    peak = rss_kib()
+        api.create_match(token)
+    peak = rss_kib(pid)
     deadline = time.time() + 30
-    while live() > 0 and time.time() < deadline:
+    while api.live_matches() > 0 and time.time() < deadline:
         time.sleep(0.2)
-    print(f"wave {wave}: {matches} live rss={peak} KiB; all ended ({live()} left) rss={rss_kib()} KiB",
-          flush=True)
+    print(f"wave {wave}: {matches} live rss={peak} KiB; all ended "
+          f"({api.live_matches()} left) rss={rss_kib(pid)} KiB", flush=True)
 PY

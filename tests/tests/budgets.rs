@@ -64,52 +64,32 @@ async fn guest_logins_from_one_address_are_budgeted_with_retry_after() {
     assert!((1..=2).contains(&retry), "Retry-After {retry}");
 }
 
+/// `POST /v1/matches` with `{}` as `token`: the status and the error code, if any.
+async fn create(server: &TestServer, token: &str) -> (u16, Option<String>) {
+    let body = Some(json!({}));
+    let (status, _, json) = call(server, Method::POST, "/v1/matches", Some(token), body).await;
+    (status, json["error"].as_str().map(str::to_owned))
+}
+
 #[tokio::test]
 async fn one_player_and_one_address_create_a_few_matches_then_429() {
     let server = TestServer::start_with(|c| c.max_matches = 20).await;
+    let refused = (429, Some("too_many_matches_created".to_owned()));
     let a = server.login("a").await;
-    for _ in 0..2 {
-        let (status, _, _) = call(
-            &server,
-            Method::POST,
-            "/v1/matches",
-            Some(&a.token),
-            Some(json!({})),
-        )
-        .await;
-        assert_eq!(status, 201);
-    }
-    let (status, _, json) = call(
-        &server,
-        Method::POST,
-        "/v1/matches",
-        Some(&a.token),
-        Some(json!({})),
-    )
-    .await;
+    assert_eq!(create(&server, &a.token).await.0, 201);
+    assert_eq!(create(&server, &a.token).await.0, 201);
     assert_eq!(
-        (status, json["error"].as_str()),
-        (429, Some("too_many_matches_created"))
+        create(&server, &a.token).await,
+        refused,
+        "a third by one player"
     );
     // More guests from the same address: 8 live matches in all, then refused.
     let mut created = 2;
     for i in 0..10 {
         let g = server.login(&format!("g{i}")).await;
-        let (status, _, json) = call(
-            &server,
-            Method::POST,
-            "/v1/matches",
-            Some(&g.token),
-            Some(json!({})),
-        )
-        .await;
-        if status == 201 {
-            created += 1;
-        } else {
-            assert_eq!(
-                (status, json["error"].as_str()),
-                (429, Some("too_many_matches_created"))
-            );
+        match create(&server, &g.token).await {
+            (201, _) => created += 1,
+            other => assert_eq!(other, refused),
         }
     }
     assert_eq!(created, 8, "max_created_matches_per_ip");

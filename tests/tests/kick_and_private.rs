@@ -22,14 +22,19 @@ async fn refusal(url: &str, token: &str) -> (u16, String) {
     }
 }
 
-async fn kick(server: &TestServer, match_id: &str, entity: u32, query: &str) {
+/// Kicks `entity` with `query` (e.g. `?ban=1s`); the HTTP status.
+async fn kick_status(server: &TestServer, match_id: &str, entity: u32, query: &str) -> u16 {
     let path = format!("/v1/admin/matches/{match_id}/players/{entity}{query}");
     let resp = server
         .request(Method::DELETE, &path, Some(&server.admin_token()))
         .send()
         .await
         .expect("kick");
-    assert_eq!(resp.status().as_u16(), 204);
+    resp.status().as_u16()
+}
+
+async fn kick(server: &TestServer, match_id: &str, entity: u32, query: &str) {
+    assert_eq!(kick_status(server, match_id, entity, query).await, 204);
 }
 
 #[tokio::test]
@@ -76,14 +81,11 @@ async fn a_kick_bans_for_five_minutes_by_default_and_ban_0s_does_not() {
     kick(&server, &m.match_id, c.welcome.entity, "").await;
     assert_eq!(close_code(&mut c, Duration::from_secs(5)).await, KICKED);
     assert_eq!(refusal(&m.ws_url, &a.token).await, (403, "banned".into()));
-    // A ban that is not a duration is a 400 in the error shape.
-    let path = format!("/v1/admin/matches/{}/players/1?ban=forever", m.match_id);
-    let resp = server
-        .request(Method::DELETE, &path, Some(&server.admin_token()))
-        .send()
-        .await
-        .expect("kick");
-    assert_eq!(resp.status().as_u16(), 400);
+    // A ban that is not a duration is a 400.
+    assert_eq!(
+        kick_status(&server, &m.match_id, 1, "?ban=forever").await,
+        400
+    );
 }
 
 #[tokio::test]
