@@ -64,6 +64,10 @@ impl AppState {
                 })?,
             None => Arena::from_json(DEFAULT_MAP)?,
         };
+        check_welcome_fits(&arena).map_err(|e| match &config.map_file {
+            Some(path) => format!("map_file {}: {e}", path.display()),
+            None => e,
+        })?;
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::default());
         let mut auth = Auth::new(
@@ -113,6 +117,33 @@ impl AppState {
     pub fn next_conn_id(&self) -> u64 {
         self.conn_ids.fetch_add(1, Relaxed)
     }
+}
+
+/// The Welcome carries the map, and a connection holds at most `WRITE_BUFFER_CAP` unsent bytes:
+/// a map whose Welcome would not fit could never be sent, so it is refused at start.
+fn check_welcome_fits(arena: &Arena) -> Result<(), String> {
+    use shared::protocol::{ServerMsg, Welcome};
+    let welcome = ServerMsg::Welcome(Welcome {
+        protocol_version: shared::protocol::PROTOCOL_VERSION,
+        match_id: String::new(),
+        player_id: String::new(),
+        entity: u32::MAX,
+        tick_rate: u16::MAX,
+        snapshot_interval: u16::MAX,
+        tick: u32::MAX,
+        score_limit: u16::MAX,
+        time_limit_secs: u32::MAX,
+        arena: arena.clone(),
+    });
+    // Room for the match and player ids (12 and 18 bytes today) and then some.
+    let size = shared::codec::encode_server(&welcome).len() + 256;
+    let cap = crate::session::upgrade::WRITE_BUFFER_CAP;
+    if size > cap {
+        return Err(format!(
+            "the map makes a {size}-byte Welcome; a connection sends at most {cap} bytes at once"
+        ));
+    }
+    Ok(())
 }
 
 /// How long, after the listener stops, sessions get to finish closing.
@@ -242,4 +273,21 @@ pub async fn serve(
     // every one holds a connection permit until it ends.
     let _ = tokio::time::timeout(SESSIONS_GOODBYE, slots.acquire_many(all)).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Arena, DEFAULT_MAP, check_welcome_fits};
+    use shared::arena::Point;
+
+    #[test]
+    fn a_map_whose_welcome_cannot_be_sent_is_refused() {
+        let mut arena = Arena::from_json(DEFAULT_MAP).expect("default map");
+        assert!(check_welcome_fits(&arena).is_ok());
+        // Spawn points are not capped by the map rules; 20 000 of them make a list well over 64 KiB.
+        let spawn = arena.spawns[0];
+        arena.spawns = vec![Point { x: 99_000, ..spawn }; 20_000];
+        let err = check_welcome_fits(&arena).expect_err("too big");
+        assert!(err.contains("Welcome"), "{err}");
+    }
 }

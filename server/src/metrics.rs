@@ -17,7 +17,7 @@ pub const TICK_BUCKETS_US: [u64; 22] = [
 pub const CLOSE_CODES: [u16; 8] = [1001, 4000, 4001, 4002, 4003, 4004, 4005, 4006];
 
 /// Handshake rejection reasons, each a label value of `tickwire_handshakes_rejected_total`.
-pub const REJECT_REASONS: [&str; 10] = [
+pub const REJECT_REASONS: [&str; 12] = [
     "draining",
     "too_many_from_ip",
     "origin_not_allowed",
@@ -28,6 +28,8 @@ pub const REJECT_REASONS: [&str; 10] = [
     "bad_request",
     "no_such_match",
     "match_full",
+    "banned",
+    "ticket_required",
 ];
 
 #[derive(Default)]
