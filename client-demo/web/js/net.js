@@ -36,6 +36,9 @@ async function call(method, path, token, body) {
     401: "The server rejected your login token. Please start again.",
     403: data.error === "guest_login_disabled" ? "Guest login is turned off on this server." : "Not allowed.",
     409: "That match is full.",
+    429: data.error === "too_many_requests"
+      ? `Too many attempts from your network; try again in ${res.headers.get("Retry-After") || "a few"} s.`
+      : "Too many players from your network are in games right now; try again later.",
     503: data.error === "draining" ? "The server is shutting down; try again shortly." : "The server is full right now; try again shortly.",
   };
   throw new PlayerError(byStatus[res.status] || `The server answered ${res.status}.`);
