@@ -34,6 +34,16 @@ impl AppError {
         )
     }
 
+    /// 429: the address already holds `max_connections_per_ip` places (connections,
+    /// reservations, held players).
+    pub fn too_many_from_address() -> AppError {
+        AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections_from_address",
+            "this address already holds as many seats as it may",
+        )
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> AppError {
         AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }

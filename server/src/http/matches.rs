@@ -107,11 +107,7 @@ fn refused(e: CreateError) -> AppError {
             "too_many_matches_created",
             "players from this address already have as many live matches as they may create",
         ),
-        CreateError::TooManyFromAddress => AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_connections_from_address",
-            "this address already holds as many seats as it may",
-        ),
+        CreateError::TooManyFromAddress => AppError::too_many_from_address(),
     }
 }
 

@@ -48,9 +48,18 @@ pub async fn index() -> Html<&'static str> {
     Html(INDEX)
 }
 
+/// An embedded file with its type, revalidated on every load (it changes with the binary).
+pub fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
+        body,
+    )
+        .into_response()
+}
+
 /// `GET /style.css`: the page's styles.
 pub async fn styles() -> Response {
-    crate::http::console::asset(
+    asset(
         "text/css; charset=utf-8",
         include_str!("../../../client-demo/web/style.css"),
     )
@@ -59,14 +68,7 @@ pub async fn styles() -> Response {
 /// `GET /js/{file}`: one of the page's ES modules.
 pub async fn module(Path(file): Path<String>) -> Response {
     match MODULES.iter().find(|(name, _)| *name == file) {
-        Some((_, source)) => (
-            [
-                (CONTENT_TYPE, "text/javascript; charset=utf-8"),
-                (CACHE_CONTROL, "no-cache"),
-            ],
-            *source,
-        )
-            .into_response(),
+        Some((_, source)) => asset("text/javascript; charset=utf-8", source),
         None => AppError::new(StatusCode::NOT_FOUND, "not_found", "no such module").into_response(),
     }
 }

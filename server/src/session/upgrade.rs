@@ -1,7 +1,7 @@
 //! `GET /v1/ws?match=ID`: every check (token, match, seat) happens before the 101.
 
+use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Query, State};
 use axum::http::header::{HOST, ORIGIN};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::bearer::{from_authorization, from_subprotocols};
 use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
+use crate::http::path::ApiQuery;
 use crate::listener::{ConnSlot, Peer};
 use crate::registry::Seat;
 use crate::seats::Refusal;
@@ -48,7 +49,7 @@ fn reject(state: &AppState, reason: &'static str, err: AppError) -> Response {
 /// Checks the handshake and upgrades, or answers 400 / 401 / 404 / 409 without upgrading.
 pub async fn ws_handler(
     State(state): State<AppState>,
-    Query(params): Query<WsParams>,
+    ApiQuery(params): ApiQuery<WsParams>,
     peer: Option<axum::Extension<Peer>>,
     slot: Option<axum::Extension<ConnSlot>>,
     headers: HeaderMap,
@@ -97,12 +98,11 @@ pub async fn ws_handler(
             Some(slot) => Some(slot),
             None => {
                 handle.release_seat(&claims.sub);
-                let err = AppError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_connections_from_address",
-                    "too many connections from this address",
+                return reject(
+                    &state,
+                    "too_many_from_ip",
+                    AppError::too_many_from_address(),
                 );
-                return reject(&state, "too_many_from_ip", err);
             }
         },
     };
