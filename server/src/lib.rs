@@ -11,6 +11,7 @@ pub mod error;
 pub mod game;
 pub mod http;
 pub mod listener;
+pub mod lock;
 pub mod metrics;
 pub mod net;
 pub mod registry;

@@ -34,9 +34,14 @@ fn run(cli: Cli) -> Result<(), String> {
             if config.jwt_secret_generated {
                 return Err("admin-token needs a configured jwt_secret or jwt_secret_file".into());
             }
-            let state = AppState::new(config)?;
-            let (token, _) = state
-                .auth
+            // Only the signing key: no map, results log or listener (nothing is written).
+            let auth = server::auth::Auth::new(
+                &config.jwt_secret,
+                &config.jwt_issuer,
+                &config.jwt_audience,
+                config.token_lifetime,
+            );
+            let (token, _) = auth
                 .issue(&format!("admin:{name}"), &name, TokenKind::Admin)
                 .map_err(|e| e.to_string())?;
             println!("{token}");

@@ -5,130 +5,40 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
 use shared::arena::Arena;
-use shared::delta::Entry;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+use crate::game::core::{CoreSettings, MatchCore};
+use crate::game::info::MatchInfo;
 use crate::game::messages::MatchCmd;
 use crate::game::options::MatchOptions;
-use crate::game::runner;
+use crate::game::runner::{self, Idle};
 use crate::game::sim::Sim;
+use crate::lock::lock;
 use crate::metrics::Metrics;
-use crate::results::{MatchRecord, ResultsLog};
-use crate::seats::{Refusal, Seats};
+use crate::results::ResultsLog;
 use crate::session::per_ip::{IpSlot, PerIp};
 
+pub use crate::game::info::Creator;
 pub use crate::seats::Seat;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding one of these short locks leaves consistent data; carry on.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A running match as the rest of the server sees it.
+/// A running match as the rest of the server sees it: what it publishes, and its inbox.
 pub struct MatchHandle {
-    pub id: String,
-    /// As created; the live timing is in `tick_rate` / `snapshot_interval`.
-    pub options: MatchOptions,
+    pub info: Arc<MatchInfo>,
     pub inbox: mpsc::Sender<MatchCmd>,
-    pub tick: AtomicU32,
-    pub tick_rate: AtomicU16,
-    pub snapshot_interval: AtomicU16,
-    ended: AtomicBool,
-    /// Who created it with `POST /v1/matches` (none for matchmaking and dedicated matches).
-    pub creator: Option<Creator>,
-    /// A private match's join ticket: given to its creator, needed by anyone without a seat.
-    pub ticket: Option<String>,
-    seats: Mutex<Seats>,
-    latest: Mutex<Option<(u32, Arc<Vec<Entry>>)>>,
-    record: Mutex<Option<MatchRecord>>,
 }
 
-impl MatchHandle {
-    /// Takes a seat for `player` connecting from `ip` (theirs if reserved or already held),
-    /// with the address place its reservation kept. A private match needs `ticket` unless the
-    /// player has a reservation or a seat.
-    pub fn take_seat(
-        &self,
-        player: &str,
-        ip: Option<IpAddr>,
-        ticket: Option<&str>,
-    ) -> Result<(Seat, Option<IpSlot>), Refusal> {
-        if self.is_ended() {
-            return Err(Refusal::Full);
-        }
-        let ticket_ok = match (&self.ticket, ticket) {
-            (None, _) => true,
-            (Some(want), Some(got)) => constant_time_eq(want.as_bytes(), got.as_bytes()),
-            (Some(_), None) => false,
-        };
-        lock(&self.seats).take(player, ip, ticket_ok, Instant::now())
+impl std::ops::Deref for MatchHandle {
+    type Target = MatchInfo;
+
+    fn deref(&self) -> &MatchInfo {
+        &self.info
     }
-
-    /// Gives back `player`'s seat (they left the match for good).
-    pub fn release_seat(&self, player: &str) {
-        lock(&self.seats).release(player);
-    }
-
-    /// Refuses `player` and `ip` a seat in this match until `until` (a kick with a ban).
-    pub fn ban(&self, player: &str, ip: Option<IpAddr>, until: Instant) {
-        lock(&self.seats).ban(player, ip, until);
-    }
-
-    /// Players holding seats (connected, or within their reconnect grace).
-    pub fn players(&self) -> usize {
-        lock(&self.seats).holders()
-    }
-
-    /// Seats held plus unexpired reservations.
-    pub fn seats_taken(&self) -> usize {
-        let mut seats = lock(&self.seats);
-        seats.purge(Instant::now());
-        seats.occupied()
-    }
-
-    pub fn is_ended(&self) -> bool {
-        self.ended.load(Relaxed)
-    }
-
-    pub(crate) fn mark_ended(&self) {
-        self.ended.store(true, Relaxed);
-    }
-
-    /// The newest replicated world (tick, entities); for tests and operators.
-    pub fn latest_snapshot(&self) -> Option<(u32, Arc<Vec<Entry>>)> {
-        lock(&self.latest).clone()
-    }
-
-    /// The final record, once the match has ended.
-    pub fn record(&self) -> Option<MatchRecord> {
-        lock(&self.record).clone()
-    }
-
-    pub(crate) fn set_record(&self, record: MatchRecord) {
-        *lock(&self.record) = Some(record);
-    }
-
-    pub(crate) fn set_latest(&self, tick: u32, entities: Arc<Vec<Entry>>) {
-        *lock(&self.latest) = Some((tick, entities));
-    }
-}
-
-/// Equal without an early exit, so a ticket cannot be guessed a byte at a time by timing.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Who created a match, for the per-player and per-address budgets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Creator {
-    pub player: String,
-    pub ip: Option<IpAddr>,
 }
 
 /// Why a match could not be created or a seat reserved.
@@ -227,27 +137,41 @@ impl Registry {
             }
         };
         let (tx, rx) = mpsc::channel(self.config.match_inbox);
-        let handle = Arc::new(MatchHandle {
-            id: id.clone(),
-            inbox: tx,
-            tick: AtomicU32::new(0),
-            tick_rate: AtomicU16::new(options.tick_rate),
-            snapshot_interval: AtomicU16::new(options.snapshot_interval),
-            ended: AtomicBool::new(false),
+        let info = Arc::new(MatchInfo::new(
+            id.clone(),
+            options,
+            self.config.seat_reservation,
             creator,
             ticket,
-            seats: Mutex::new(Seats::new(
-                usize::from(options.max_players),
-                self.config.seat_reservation,
-            )),
-            latest: Mutex::new(None),
-            record: Mutex::new(None),
-            options,
+        ));
+        let handle = Arc::new(MatchHandle {
+            info: info.clone(),
+            inbox: tx,
         });
-        matches.insert(id, handle.clone());
+        matches.insert(id.clone(), handle.clone());
         self.metrics.matches.fetch_add(1, Relaxed);
-        let sim = Sim::new(&handle.options, self.arena.clone());
-        tokio::spawn(runner::run(handle.clone(), rx, sim, self.clone()));
+        let sim = Sim::new(&info.options, self.arena.clone());
+        let core = MatchCore::new(
+            info,
+            sim,
+            CoreSettings::from_config(&self.config),
+            self.metrics.clone(),
+            Instant::now(),
+        );
+        let idle = Idle {
+            never_joined: self.config.seat_reservation,
+            emptied: self.config.empty_match_timeout,
+        };
+        // The registry spawned the match, so the registry forgets it when it ends; the match
+        // itself never calls back (and a weak reference keeps a finished server droppable).
+        let registry: Weak<Registry> = Arc::downgrade(self);
+        let results = self.results.clone();
+        tokio::spawn(async move {
+            runner::run(core, rx, idle, results).await;
+            if let Some(registry) = registry.upgrade() {
+                registry.remove(&id);
+            }
+        });
         Ok(handle)
     }
 
@@ -264,7 +188,7 @@ impl Registry {
         let now = Instant::now();
         let mut matches = lock(&self.matches);
         for m in matches.values() {
-            lock(&m.seats).cancel_reservation(player);
+            m.seats().cancel_reservation(player);
         }
         let mut slot = match ip {
             Some(ip) => Some(
@@ -276,17 +200,17 @@ impl Registry {
         let mut open: Vec<(usize, &Arc<MatchHandle>)> = matches
             .values()
             .filter(|m| m.options.matchmaking && !m.is_ended())
-            .map(|m| (lock(&m.seats).occupied(), m))
+            .map(|m| (m.seats().occupied(), m))
             .collect();
         open.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
         if let Some((_, m)) = open
             .into_iter()
-            .find(|(_, m)| lock(&m.seats).reserve(player, ip, &mut slot, now))
+            .find(|(_, m)| m.seats().reserve(player, ip, &mut slot, now))
         {
             return Ok(m.clone());
         }
         let handle = self.create_locked(&mut matches, options(), None)?;
-        lock(&handle.seats).reserve(player, ip, &mut slot, now);
+        handle.seats().reserve(player, ip, &mut slot, now);
         Ok(handle)
     }
 
@@ -305,14 +229,14 @@ impl Registry {
     ) -> Option<IpSlot> {
         self.per_ip.try_acquire(ip).or_else(|| {
             for m in matches.values() {
-                lock(&m.seats).purge(now);
+                m.seats().purge(now);
             }
             self.per_ip.try_acquire(ip)
         })
     }
 
     /// Forgets a match that has ended.
-    pub(crate) fn remove(&self, id: &str) {
+    fn remove(&self, id: &str) {
         if lock(&self.matches).remove(id).is_some() {
             self.metrics.matches.fetch_sub(1, Relaxed);
         }

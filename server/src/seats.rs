@@ -2,12 +2,16 @@
 //! reconnect grace), unexpired matchmaking reservations, and bans from kicks.
 //!
 //! A reservation keeps its address's place under `max_connections_per_ip` until it is used or
-//! expires, so one address cannot reserve more seats than it could connect.
+//! expires, so one address cannot reserve more seats than it could connect. A taken seat is a
+//! [`SeatGuard`]: whoever holds it (the handshake, then the session, then the match's record of
+//! the player) owns the seat, and dropping it gives the seat back.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::lock::lock;
 use crate::session::per_ip::IpSlot;
 
 /// What taking a seat did.
@@ -29,6 +33,58 @@ pub enum Refusal {
     NeedsTicket,
 }
 
+/// One connection's hold on its player's seat, with its address's place under
+/// `max_connections_per_ip`. A player's seat is free again once every guard for it is dropped
+/// (a second connection of the same player holds a second guard until it replaces the first).
+#[derive(Debug)]
+pub struct SeatGuard {
+    seats: Arc<Mutex<Seats>>,
+    player: String,
+    ip_slot: Option<IpSlot>,
+}
+
+impl SeatGuard {
+    /// The address the seat's place is counted against, if known.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.ip_slot.as_ref().map(IpSlot::ip)
+    }
+
+    /// Attaches the address place this connection holds (when the seat came without one).
+    pub fn hold_ip(&mut self, slot: Option<IpSlot>) {
+        if self.ip_slot.is_none() {
+            self.ip_slot = slot;
+        }
+    }
+
+    /// Whether the seat carries an address place already (a reservation's).
+    pub fn has_ip_place(&self) -> bool {
+        self.ip_slot.is_some()
+    }
+}
+
+impl Drop for SeatGuard {
+    fn drop(&mut self) {
+        lock(&self.seats).release(&self.player);
+    }
+}
+
+/// Takes a seat in `seats` for `player` (see [`Seats::take`]) as a guard that gives it back.
+pub fn take(
+    seats: &Arc<Mutex<Seats>>,
+    player: &str,
+    ip: Option<IpAddr>,
+    ticket_ok: bool,
+    now: Instant,
+) -> Result<(Seat, SeatGuard), Refusal> {
+    let (seat, ip_slot) = lock(seats).take(player, ip, ticket_ok, now)?;
+    let guard = SeatGuard {
+        seats: seats.clone(),
+        player: player.to_owned(),
+        ip_slot,
+    };
+    Ok((seat, guard))
+}
+
 /// Who a kick bans.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Banned {
@@ -46,7 +102,8 @@ struct Reservation {
 #[derive(Debug)]
 pub struct Seats {
     max: usize,
-    holders: HashSet<String>,
+    /// Players holding a seat, with how many guards hold it.
+    holders: HashMap<String, u32>,
     reserved: HashMap<String, Reservation>,
     ttl: Duration,
     bans: Vec<(Banned, Instant)>,
@@ -56,7 +113,7 @@ impl Seats {
     pub fn new(max: usize, ttl: Duration) -> Seats {
         Seats {
             max,
-            holders: HashSet::new(),
+            holders: HashMap::new(),
             reserved: HashMap::new(),
             ttl,
             bans: Vec::new(),
@@ -104,7 +161,7 @@ impl Seats {
         if self.is_banned(player, ip, now) {
             return false;
         }
-        if self.holders.contains(player) {
+        if self.holders.contains_key(player) {
             return true;
         }
         if let Some(r) = self.reserved.get_mut(player) {
@@ -127,8 +184,9 @@ impl Seats {
 
     /// Takes a seat for `player`: theirs if held or reserved, else a free one. With the seat
     /// comes the address place its reservation kept, if any (the connection keeps it). A
-    /// private match (`ticket_ok` false) lets in only holders and reservations.
-    pub fn take(
+    /// private match (`ticket_ok` false) lets in only holders and reservations. Each take is
+    /// matched by one [`Seats::release`] (a [`SeatGuard`] does it).
+    fn take(
         &mut self,
         player: &str,
         ip: Option<IpAddr>,
@@ -136,29 +194,35 @@ impl Seats {
         now: Instant,
     ) -> Result<(Seat, Option<IpSlot>), Refusal> {
         self.purge(now);
-        if self.holders.contains(player) {
+        if let Some(guards) = self.holders.get_mut(player) {
+            *guards += 1;
             return Ok((Seat::Held, None));
         }
         if self.is_banned(player, ip, now) {
             return Err(Refusal::Banned);
         }
         if let Some(r) = self.reserved.remove(player) {
-            self.holders.insert(player.to_owned());
+            self.holders.insert(player.to_owned(), 1);
             return Ok((Seat::New, r.ip_slot));
         }
         if !ticket_ok {
             return Err(Refusal::NeedsTicket);
         }
         if self.occupied() < self.max {
-            self.holders.insert(player.to_owned());
+            self.holders.insert(player.to_owned(), 1);
             return Ok((Seat::New, None));
         }
         Err(Refusal::Full)
     }
 
-    /// Gives back `player`'s seat.
-    pub fn release(&mut self, player: &str) {
-        self.holders.remove(player);
+    /// One guard of `player`'s seat is gone; the seat is free once none is left.
+    fn release(&mut self, player: &str) {
+        if let Some(guards) = self.holders.get_mut(player) {
+            *guards -= 1;
+            if *guards == 0 {
+                self.holders.remove(player);
+            }
+        }
     }
 
     /// Refuses `player` and `ip` seats here until `until`.
@@ -198,6 +262,24 @@ mod tests {
         assert!(s.reserve("a", IP, &mut None, t0));
         assert!(matches!(s.take("a", IP, false, t0), Ok((Seat::New, _))));
         assert!(matches!(s.take("a", IP, false, t0), Ok((Seat::Held, _))));
+    }
+
+    #[test]
+    fn a_seat_is_free_once_every_guard_is_dropped() {
+        let t0 = Instant::now();
+        let seats = Arc::new(Mutex::new(Seats::new(1, Duration::from_secs(15))));
+        let (seat, first) = take(&seats, "a", IP, true, t0).expect("free seat");
+        assert_eq!(seat, Seat::New);
+        let (seat, second) = take(&seats, "a", IP, true, t0).expect("their own seat");
+        assert_eq!(seat, Seat::Held);
+        drop(first);
+        assert_eq!(
+            take(&seats, "b", IP, true, t0).err(),
+            Some(Refusal::Full),
+            "still held by the second connection"
+        );
+        drop(second);
+        assert!(take(&seats, "b", IP, true, t0).is_ok());
     }
 
     #[test]

@@ -150,11 +150,15 @@ async fn a_second_signal_exits_at_once() {
     assert_eq!(exit_code(&mut child, Duration::from_secs(5)), 130);
 }
 
-/// An admin token from the real `admin-token` subcommand, with the same secret.
+/// An admin token from the real `admin-token` subcommand, with the same secret, run in an empty
+/// directory that it must leave empty (it builds only the signing key: no results log).
 fn admin_token() -> String {
+    let dir = std::env::temp_dir().join(format!("tickwire-admin-token-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
     let out = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
         .args(["admin-token", "--name", "ops-alice"])
         .env("TICKWIRE_JWT_SECRET", SECRET)
+        .current_dir(&dir)
         .output()
         .expect("admin-token");
     assert!(
@@ -162,6 +166,9 @@ fn admin_token() -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let left: Vec<_> = std::fs::read_dir(&dir).expect("read dir").collect();
+    assert!(left.is_empty(), "admin-token wrote {left:?}");
+    let _ = std::fs::remove_dir(&dir);
     String::from_utf8(out.stdout)
         .expect("utf-8")
         .trim()

@@ -6,6 +6,7 @@ pub mod close_code;
 pub mod codec;
 pub mod delta;
 pub mod entity;
+pub mod limits;
 pub mod predict;
 pub mod protocol;
 pub mod quant;

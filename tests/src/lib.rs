@@ -75,6 +75,16 @@ impl TestServer {
         }
     }
 
+    /// The match's newest replicated world (tick, entities), asked through its inbox like an
+    /// operator's question; `None` before its first snapshot or once it has ended.
+    pub async fn world(&self, match_id: &str) -> Option<(u32, Vec<shared::delta::Entry>)> {
+        let handle = self.state.registry.get(match_id)?;
+        let (reply, answer) = oneshot::channel();
+        let ask = server::game::messages::MatchCmd::World { reply };
+        handle.inbox.send(ask).await.ok()?;
+        answer.await.ok().flatten()
+    }
+
     pub async fn login(&self, name: &str) -> GuestLogin {
         self.api.guest_login(name).await.expect("guest login")
     }

@@ -104,7 +104,6 @@ async fn mirrors_equal_the_server_world_after_random_play() {
     let m = server
         .create_match(json!({ "tick_rate": 30, "score_limit": 1000 }))
         .await;
-    let handle = server.state.registry.get(&m.match_id).expect("match");
     let (until_tx, until_rx) = tokio::sync::watch::channel(0u32);
     let mut players = Vec::new();
     for i in 0..4 {
@@ -117,10 +116,11 @@ async fn mirrors_equal_the_server_world_after_random_play() {
         )));
     }
     // Sample the server's world every 100 ms while they play.
-    let mut samples: Vec<(u32, std::sync::Arc<Vec<Entry>>)> = Vec::new();
+    let handle = server.state.registry.get(&m.match_id).expect("match");
+    let mut samples: Vec<(u32, Vec<Entry>)> = Vec::new();
     let end = tokio::time::Instant::now() + Duration::from_millis(3500);
     while tokio::time::Instant::now() < end {
-        if let Some(s) = handle.latest_snapshot()
+        if let Some(s) = server.world(&m.match_id).await
             && samples.last().is_none_or(|l| l.0 != s.0)
         {
             samples.push(s);
@@ -137,7 +137,7 @@ async fn mirrors_equal_the_server_world_after_random_play() {
             if let Some(mirror) = seen.get(tick) {
                 assert_eq!(
                     mirror,
-                    world.as_ref(),
+                    world,
                     "player {i} differs from the server at tick {tick}"
                 );
                 compared += 1;

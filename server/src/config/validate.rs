@@ -48,7 +48,13 @@ const SEC: Duration = Duration::from_secs(1);
 impl RawConfig {
     /// Checks every key and builds the runtime [`Config`].
     pub fn validate(&self) -> Result<Config, ConfigError> {
-        let tick_rate: u16 = int("tick_rate", self.tick_rate, 1, 240)?;
+        let rates = shared::limits::TICK_RATE;
+        let tick_rate: u16 = int(
+            "tick_rate",
+            self.tick_rate,
+            i64::from(*rates.start()),
+            i64::from(*rates.end()),
+        )?;
         let public_url = match optional(&self.public_url) {
             None => None,
             Some(u) if u.starts_with("ws://") || u.starts_with("wss://") => {
@@ -106,7 +112,12 @@ impl RawConfig {
                 1,
                 i64::from(tick_rate),
             )?,
-            max_players: int("max_players", self.max_players, 1, 64)?,
+            max_players: int(
+                "max_players",
+                self.max_players,
+                i64::from(*shared::limits::MAX_PLAYERS.start()),
+                i64::from(*shared::limits::MAX_PLAYERS.end()),
+            )?,
             max_matches: int("max_matches", self.max_matches, 1, 100_000)?,
             max_connections: int("max_connections", self.max_connections, 1, 1_000_000)?,
             max_connections_per_ip: int(

@@ -1,18 +1,20 @@
-//! What sessions and the admin API send a match, and what a match puts in a session's outbox.
+//! What changes a match ([`Command`], applied by the core at a tick boundary, with its
+//! [`Reply`]) and what sessions and the admin API put in a match's inbox ([`MatchCmd`]).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, AtomicU64};
+use std::time::Duration;
 
-use bytes::Bytes;
+use shared::delta::Entry;
 use shared::protocol::{EndReason, Input};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use crate::game::clients::Joiner;
 use crate::game::report::MatchReport;
-use crate::session::per_ip::IpSlot;
+use crate::session::link::SessionLink;
 
-/// A command to a match, through its bounded inbox. Applied at the start of the next tick.
-pub enum MatchCmd {
-    Join(Joiner),
+/// A change to a match, over a client link of type `L`. Everything that alters the world comes
+/// through here, in the order it is applied.
+pub enum Command<L> {
+    Join(Joiner<L>),
     Input {
         conn: u64,
         input: Input,
@@ -22,16 +24,10 @@ pub enum MatchCmd {
         conn: u64,
         dropped: bool,
     },
-    /// Figures for operators; `detail` adds one line per player.
-    Inspect {
-        detail: bool,
-        reply: oneshot::Sender<MatchReport>,
-    },
-    /// Change timing from the next tick on; the reply says what was applied.
+    /// Change timing from the next tick on.
     Configure {
         change: TimingChange,
         by: String,
-        reply: oneshot::Sender<Result<MatchReport, String>>,
     },
     /// End the match now (results are still written).
     End {
@@ -39,16 +35,25 @@ pub enum MatchCmd {
         by: String,
     },
     /// Remove a player (by entity id) with the KICKED close code, and refuse them (and their
-    /// address) a seat for `ban`; replies whether it was there.
+    /// address) a seat for `ban`.
     Kick {
         entity: u32,
-        ban: std::time::Duration,
+        ban: Duration,
         by: String,
-        reply: oneshot::Sender<bool>,
     },
     /// Debug builds only: make the match's systems panic on the next tick.
     #[cfg(debug_assertions)]
     InjectPanic,
+}
+
+/// What applying a [`Command`] did, for the commands that answer.
+#[derive(Debug)]
+pub enum Reply {
+    Done,
+    /// Whether the kicked player was there.
+    Kicked(bool),
+    /// The timing now in force, or why the change was refused.
+    Configured(Result<MatchReport, TimingError>),
 }
 
 /// A requested timing change; `None` keeps the current value.
@@ -58,38 +63,71 @@ pub struct TimingChange {
     pub snapshot_interval: Option<u16>,
 }
 
-/// Counters a session keeps and the match reads for operators.
-#[derive(Debug, Default)]
-pub struct SessionStats {
-    /// WebSocket payload bytes written to this client.
-    pub bytes_out: AtomicU64,
-    /// Last round-trip time of a server ping, microseconds (0: not measured yet).
-    pub rtt_us: AtomicU64,
-    /// The close code to use once the match drops the outbox (0: MATCH_ENDED).
-    pub close_code: AtomicU16,
+/// Why a timing change was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimingError {
+    TickRate(u16),
+    SnapshotInterval { interval: u16, tick_rate: u16 },
 }
 
-/// A connection entering the match (its seat is already taken).
-pub struct Joiner {
-    pub conn: u64,
-    pub player_id: String,
-    pub name: String,
-    pub outbox: mpsc::Sender<Outgoing>,
-    /// Tells the session to close at once with this code (it may be stuck writing).
-    pub close: oneshot::Sender<u16>,
-    pub stats: Arc<SessionStats>,
-    /// Its address's place under `max_connections_per_ip`, kept while the match holds the
-    /// player (connected or within the reconnect grace).
-    pub ip_slot: Option<IpSlot>,
+impl std::fmt::Display for TimingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rates = shared::limits::TICK_RATE;
+        match self {
+            TimingError::TickRate(rate) => write!(
+                f,
+                "tick_rate = {rate} is outside {}..={}",
+                rates.start(),
+                rates.end()
+            ),
+            TimingError::SnapshotInterval {
+                interval,
+                tick_rate,
+            } => write!(
+                f,
+                "snapshot_interval = {interval} is outside 1..={tick_rate}"
+            ),
+        }
+    }
 }
 
-/// A frame for one client.
-#[derive(Debug, Clone)]
-pub enum Outgoing {
-    /// A whole encoded message (Welcome, MatchSettings, MatchEnded).
-    Frame(Bytes),
-    /// A snapshot: the body shared by every client on the same baseline, and this client's
-    /// `ack` (its last applied input sequence, or for a delta how much it grew since the
-    /// baseline), which the session appends as the frame's last field.
-    Snapshot { body: Bytes, ack: u32 },
+impl std::error::Error for TimingError {}
+
+/// A message to a running match task, through its bounded inbox.
+pub enum MatchCmd {
+    Join(Joiner<SessionLink>),
+    Input {
+        conn: u64,
+        input: Input,
+    },
+    Leave {
+        conn: u64,
+        dropped: bool,
+    },
+    /// Figures for operators; `detail` adds one line per player.
+    Inspect {
+        detail: bool,
+        reply: oneshot::Sender<MatchReport>,
+    },
+    /// The newest replicated world (tick and entities), as clients mirror it.
+    World {
+        reply: oneshot::Sender<Option<(u32, Vec<Entry>)>>,
+    },
+    Configure {
+        change: TimingChange,
+        by: String,
+        reply: oneshot::Sender<Result<MatchReport, TimingError>>,
+    },
+    End {
+        reason: EndReason,
+        by: String,
+    },
+    Kick {
+        entity: u32,
+        ban: Duration,
+        by: String,
+        reply: oneshot::Sender<bool>,
+    },
+    #[cfg(debug_assertions)]
+    InjectPanic,
 }

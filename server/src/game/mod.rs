@@ -1,9 +1,17 @@
-//! One match: a task that owns a bevy_ecs World and runs it at a fixed tick. Sessions talk to it
-//! only through [`messages::MatchCmd`]; it answers through each client's bounded outbox.
+//! One match: a synchronous core ([`core::MatchCore`]) that owns a bevy_ecs World, driven at a
+//! fixed tick by an async shell ([`runner`]). Sessions talk to it only through
+//! [`messages::MatchCmd`]; it answers through each client's [`link::Link`].
 
+pub mod admin;
 pub mod clients;
 pub mod components;
+pub mod core;
+pub mod finish;
+#[cfg(feature = "harness")]
+pub mod harness;
 pub mod history;
+pub mod info;
+pub mod link;
 pub mod messages;
 pub mod options;
 pub mod replicate;
@@ -12,3 +20,4 @@ pub mod runner;
 pub mod sim;
 pub mod stats;
 pub mod systems;
+pub mod timing;

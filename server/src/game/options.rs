@@ -1,6 +1,7 @@
 //! Per-match settings, chosen at creation and validated with errors that name the field.
 
 use serde::Deserialize;
+use shared::limits;
 
 /// How a match is played.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,16 +37,19 @@ pub struct MatchOptionsRequest {
 pub const DEFAULT_SCORE_LIMIT: u16 = 20;
 pub const DEFAULT_TIME_LIMIT_SECS: u32 = 300;
 
-fn check<T: PartialOrd + std::fmt::Display + Copy>(
+fn check<T: PartialOrd + std::fmt::Display>(
     name: &str,
     v: T,
-    lo: T,
-    hi: T,
+    range: std::ops::RangeInclusive<T>,
 ) -> Result<T, String> {
-    if v < lo || v > hi {
-        Err(format!("{name} = {v} is outside {lo}..={hi}"))
-    } else {
+    if range.contains(&v) {
         Ok(v)
+    } else {
+        Err(format!(
+            "{name} = {v} is outside {}..={}",
+            range.start(),
+            range.end()
+        ))
     }
 }
 
@@ -62,35 +66,30 @@ impl MatchOptionsRequest {
         let tick_rate = check(
             "tick_rate",
             self.tick_rate.unwrap_or(default_tick_rate),
-            1,
-            240,
+            limits::TICK_RATE,
         )?;
         Ok(MatchOptions {
             max_players: check(
                 "max_players",
                 self.max_players.unwrap_or(default_max_players),
-                1,
-                64,
+                limits::MAX_PLAYERS,
             )?,
             tick_rate,
             snapshot_interval: check(
                 "snapshot_interval",
                 self.snapshot_interval
                     .unwrap_or(defaults.snapshot_interval.min(tick_rate)),
-                1,
-                tick_rate,
+                limits::snapshot_interval(tick_rate),
             )?,
             score_limit: check(
                 "score_limit",
                 self.score_limit.unwrap_or(DEFAULT_SCORE_LIMIT),
-                1,
-                1000,
+                limits::SCORE_LIMIT,
             )?,
             time_limit_secs: check(
                 "time_limit_secs",
                 self.time_limit_secs.unwrap_or(DEFAULT_TIME_LIMIT_SECS),
-                1,
-                86_400,
+                limits::TIME_LIMIT_SECS,
             )?,
             seed: self.seed.unwrap_or_else(rand::random),
             matchmaking,

@@ -1,24 +1,23 @@
 //! Sends the newest snapshot to every client: one encode per distinct baseline, shared bytes,
-//! and a non-blocking push into each bounded outbox.
+//! and a non-blocking push into each client's bounded link.
 
 use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
-use tokio::sync::mpsc::error::TrySendError;
 
 use crate::game::clients::{Baseline, Clients};
 use crate::game::history::History;
-use crate::game::messages::Outgoing;
+use crate::game::link::{Link, Outgoing, Undelivered};
 use crate::game::sim::Sim;
 use crate::metrics::Metrics;
 
-/// Puts the newest snapshot in each client's outbox. A client whose outbox is full is skipped
+/// Puts the newest snapshot in each client's link. A client whose link is full is skipped
 /// (its next delta is against its older baseline); one skipped `slow_limit` times in a row is
 /// returned so the caller can close it as too slow.
-pub fn broadcast(
+pub fn broadcast<L: Link>(
     sim: &Sim,
     history: &History,
-    clients: &mut Clients,
+    clients: &mut Clients<L>,
     metrics: &Metrics,
     slow_limit: u32,
 ) -> Vec<u64> {
@@ -36,14 +35,11 @@ pub fn broadcast(
         // A timing change waiting for room goes first, so the client reads it before the
         // snapshots it applies to.
         if let Some(frame) = client.pending_frame.take()
-            && client
-                .outbox
-                .try_send(Outgoing::Frame(frame.clone()))
-                .is_err()
+            && client.link.send(Outgoing::Frame(frame.clone())).is_err()
         {
             client.pending_frame = Some(frame);
         }
-        let fits = client.pending_frame.is_none() && client.outbox.capacity() > 0;
+        let fits = client.pending_frame.is_none() && client.link.has_room();
         if fits {
             let held = client.baseline.filter(|b| history.holds(b.tick));
             let baseline = held.map_or(0, |b| b.tick);
@@ -58,7 +54,7 @@ pub fn broadcast(
             };
             let input_seq = sim.last_input_seq(client.entity);
             let ack = held.map_or(input_seq, |b| input_seq.wrapping_sub(b.input_seq));
-            match client.outbox.try_send(Outgoing::Snapshot { body, ack }) {
+            match client.link.send(Outgoing::Snapshot { body, ack }) {
                 Ok(()) => {
                     client.baseline = Some(Baseline {
                         tick: latest,
@@ -70,8 +66,8 @@ pub fn broadcast(
                     continue;
                 }
                 // The session is gone; its Leave is on the way.
-                Err(TrySendError::Closed(_)) => continue,
-                Err(TrySendError::Full(_)) => {}
+                Err(Undelivered::Gone) => continue,
+                Err(Undelivered::Full) => {}
             }
         }
         skipped += 1;

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::time::Instant;
+use std::time::Instant;
 
 /// How far back tick durations are kept.
 pub const WINDOW: Duration = Duration::from_secs(10);

@@ -123,7 +123,7 @@ pub async fn patch(
     })
     .await?
     .map(Json)
-    .map_err(|m| AppError::bad_request("invalid_options", m))
+    .map_err(|e| AppError::bad_request("invalid_options", e.to_string()))
 }
 
 /// `DELETE /v1/admin/matches/{id}`: ends the match (results are written as usual).

@@ -83,33 +83,33 @@ pub async fn ws_handler(
         return reject(&state, "no_such_match", err);
     };
     let ip = peer.map(|axum::Extension(Peer(addr))| addr.ip());
-    let (seat, reserved_slot) = match handle.take_seat(&claims.sub, ip, params.ticket.as_deref()) {
+    // The seat is a guard from here on: every early return below gives it back by dropping it.
+    let (seat, mut guard) = match handle.take_seat(&claims.sub, ip, params.ticket.as_deref()) {
         Ok(taken) => taken,
         Err(refusal) => return refuse_seat(&state, refusal),
     };
     // The connection's place under its address's cap: the one its reservation kept, or a new
     // one. A player taking back a seat they hold may go past the cap for a moment (the old
     // connection's place is given back when this one takes over).
-    let ip_slot = match (ip, reserved_slot) {
-        (_, Some(slot)) => Some(slot),
-        (None, None) => None,
-        (Some(ip), None) if seat == Seat::Held => Some(state.registry.per_ip.acquire_over_cap(ip)),
-        (Some(ip), None) => match state.registry.acquire_ip(ip) {
-            Some(slot) => Some(slot),
-            None => {
-                handle.release_seat(&claims.sub);
-                return reject(
-                    &state,
-                    "too_many_from_ip",
-                    AppError::too_many_from_address(),
-                );
-            }
-        },
-    };
+    if let Some(ip) = ip
+        && !guard.has_ip_place()
+    {
+        let slot = if seat == Seat::Held {
+            Some(state.registry.per_ip.acquire_over_cap(ip))
+        } else {
+            state.registry.acquire_ip(ip)
+        };
+        if slot.is_none() {
+            return reject(
+                &state,
+                "too_many_from_ip",
+                AppError::too_many_from_address(),
+            );
+        }
+        guard.hold_ip(slot);
+    }
     let limit = state.config.max_message_bytes;
     let handle_rate = handle.options.tick_rate;
-    let seat_handle = handle.clone();
-    let seat_player = claims.sub.clone();
     let session = Session {
         conn: state.next_conn_id(),
         handle,
@@ -122,9 +122,8 @@ pub async fn ws_handler(
         outbox_frames: state.config.outbox_frames,
         input_rate_limit: input_rate(state.config.input_rate_limit, handle_rate),
         keepalive_timeout: state.config.keepalive_timeout,
-        seat,
+        seat: guard,
         _slot: slot.map(|axum::Extension(s)| s),
-        ip_slot,
     };
     ws.protocols([SUBPROTOCOL])
         .read_buffer_size(READ_BUFFER)
@@ -133,11 +132,7 @@ pub async fn ws_handler(
         .max_write_buffer_size(WRITE_BUFFER_CAP)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_failed_upgrade(move |_| {
-            if seat == Seat::New {
-                seat_handle.release_seat(&seat_player);
-            }
-        })
+        // A failed upgrade drops the callback, and the seat guard in it with it.
         .on_upgrade(move |socket| connection::run(socket, session))
         .into_response()
 }

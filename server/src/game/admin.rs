@@ -1,0 +1,100 @@
+//! What operators see of a match and the one setting they change live: the report behind the
+//! admin API, and timing changes announced to every client in-band.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+use shared::codec::encode_server;
+use shared::protocol::ServerMsg;
+use tracing::info;
+
+use crate::game::core::MatchCore;
+use crate::game::link::{Link, Outgoing};
+use crate::game::messages::{TimingChange, TimingError};
+use crate::game::report::{MatchReport, PlayerReport};
+
+impl<L: Link> MatchCore<L> {
+    /// The match's figures; `detail` adds one line per player.
+    pub fn report(&self, detail: bool) -> MatchReport {
+        let player_details = detail.then(|| {
+            let mut players: Vec<PlayerReport> = self
+                .clients
+                .values()
+                .map(|c| {
+                    let (score, deaths) = self.sim.score_of(c.entity);
+                    let rtt = c.link.rtt_us();
+                    PlayerReport {
+                        entity: c.net_id,
+                        player_id: c.player_id.clone(),
+                        name: c.name.clone(),
+                        rtt_ms: (rtt > 0).then(|| rtt as f64 / 1000.0),
+                        bytes_out_per_sec: c.bytes_rate.per_sec(),
+                        snapshots_per_sec: c.snapshot_rate.per_sec(),
+                        snapshots_skipped: c.skipped_total,
+                        score,
+                        deaths,
+                    }
+                })
+                .collect();
+            players.sort_by_key(|p| p.entity);
+            players
+        });
+        MatchReport {
+            id: self.info.id.clone(),
+            state: if self.sim.outcome().is_some() {
+                "ending"
+            } else {
+                "running"
+            },
+            players: self.clients.len(),
+            capacity: self.info.options.max_players,
+            tick_rate: self.timing.rate,
+            snapshot_interval: self.timing.interval,
+            tick: self.sim.tick(),
+            tick_time: self.tick_times.figures(self.timing.period),
+            budget_ms: self.timing.period.as_secs_f64() * 1e3,
+            overruns: self.overruns,
+            bytes_out_per_sec: self.bytes_rate.per_sec(),
+            snapshots_per_sec: self.snapshot_rate.per_sec(),
+            player_details,
+        }
+    }
+
+    /// Applies a timing change now (a tick boundary), tells every client in-band, and
+    /// audit-logs who made it.
+    pub(crate) fn configure(
+        &mut self,
+        change: TimingChange,
+        by: &str,
+    ) -> Result<MatchReport, TimingError> {
+        let before = self.timing;
+        self.timing = before.changed(change, self.settings.slow_client_timeout)?;
+        let (rate, interval) = (self.timing.rate, self.timing.interval);
+        self.sim.set_tick_rate(rate);
+        self.info.tick_rate.store(rate, Relaxed);
+        self.info.snapshot_interval.store(interval, Relaxed);
+        info!(
+            target: "tickwire::audit",
+            admin = %by,
+            match_id = %self.info.id,
+            from_tick_rate = before.rate,
+            tick_rate = rate,
+            from_snapshot_interval = before.interval,
+            snapshot_interval = interval,
+            tick = self.sim.tick(),
+            "match timing changed"
+        );
+        let msg = ServerMsg::MatchSettings {
+            tick: self.sim.tick() + 1,
+            tick_rate: rate,
+            snapshot_interval: interval,
+        };
+        let frame = Bytes::from(encode_server(&msg));
+        for c in self.clients.values_mut() {
+            if c.link.send(Outgoing::Frame(frame.clone())).is_err() {
+                c.pending_frame = Some(frame.clone());
+            }
+        }
+        Ok(self.report(false))
+    }
+}

@@ -1,0 +1,102 @@
+//! How a match ends: its record for the results log, then MatchEnded and the close code for
+//! every client.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use shared::close_code;
+use shared::codec::encode_server;
+use shared::protocol::{EndReason, MatchEnded, ServerMsg};
+use tracing::info;
+
+use crate::game::core::MatchCore;
+use crate::game::link::{Flush, Link, Outgoing};
+use crate::results::{MatchRecord, PlayerRecord};
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The results log's name for an end reason.
+pub fn reason_name(reason: EndReason) -> &'static str {
+    match reason {
+        EndReason::ScoreLimit => "score_limit",
+        EndReason::TimeLimit => "time_limit",
+        EndReason::Empty => "empty",
+        EndReason::Admin => "admin",
+        EndReason::Shutdown => "shutdown",
+        EndReason::Error => "error",
+    }
+}
+
+/// The close code that follows MatchEnded: 1001 when the server is going away.
+pub fn close_code_for(reason: EndReason) -> u16 {
+    match reason {
+        EndReason::Shutdown => close_code::GOING_AWAY,
+        EndReason::Error => close_code::SERVER_ERROR,
+        _ => close_code::MATCH_ENDED,
+    }
+}
+
+impl<L: Link> MatchCore<L> {
+    /// Ends the match for `reason`: no seat is given from now on, and the returned record is
+    /// what the results log gets (before the players are told, see [`MatchCore::farewell`]).
+    pub fn end(&mut self, reason: EndReason) -> MatchRecord {
+        let results = self.sim.results();
+        info!(match_id = %self.info.id, ?reason, tick = self.sim.tick(), ?results, "match ended");
+        let ended_at_ms = unix_ms();
+        let player_ids: HashMap<u32, &str> = self
+            .clients
+            .values()
+            .map(|c| (c.net_id, c.player_id.as_str()))
+            .collect();
+        let record = MatchRecord {
+            match_id: self.info.id.clone(),
+            reason: reason_name(reason).into(),
+            started_at_ms: self.started_at_ms,
+            ended_at_ms,
+            duration_secs: ended_at_ms.saturating_sub(self.started_at_ms) as f64 / 1000.0,
+            ticks: self.sim.tick(),
+            tick_rate: self.timing.rate,
+            players: results
+                .iter()
+                .map(|r| PlayerRecord {
+                    player_id: player_ids
+                        .get(&r.entity)
+                        .map_or_else(String::new, |p| (*p).to_owned()),
+                    name: r.name.clone(),
+                    entity: r.entity,
+                    score: r.score,
+                    deaths: r.deaths,
+                })
+                .collect(),
+        };
+        self.info.set_ended(record.clone());
+        record
+    }
+
+    /// Sends every player the results, then closes each connection with the reason's code
+    /// once that is written, and lets every seat go.
+    pub fn farewell(&mut self, reason: EndReason) {
+        let msg = ServerMsg::MatchEnded(MatchEnded {
+            reason,
+            tick: self.sim.tick(),
+            results: self.sim.results(),
+        });
+        let frame = Bytes::from(encode_server(&msg));
+        let code = close_code_for(reason);
+        for (_, mut client) in self.clients.drain() {
+            let flush = match client.link.send(Outgoing::Frame(frame.clone())) {
+                Ok(()) => Flush::Queued,
+                Err(_) => Flush::Now,
+            };
+            client.link.close(code, flush);
+            self.metrics.players.fetch_sub(1, Relaxed);
+        }
+    }
+}

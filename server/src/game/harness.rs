@@ -1,0 +1,1 @@
+//! In-memory match harness (written next).

@@ -1,0 +1,48 @@
+//! `Link`: how a match reaches one client. The match core only queues frames and gives one
+//! close order; the WebSocket session (or the in-memory harness) implements the other end.
+
+use bytes::Bytes;
+
+/// A frame for one client.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// A whole encoded message (Welcome, MatchSettings, MatchEnded).
+    Frame(Bytes),
+    /// A snapshot: the body shared by every client on the same baseline, and this client's
+    /// `ack` (its last applied input sequence, or for a delta how much it grew since the
+    /// baseline), which the session appends as the frame's last field.
+    Snapshot { body: Bytes, ack: u32 },
+}
+
+/// Why a frame was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undelivered {
+    /// The client's queue is full: it is not reading fast enough.
+    Full,
+    /// The client's connection is gone (its Leave is on the way).
+    Gone,
+}
+
+/// When a close order takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flush {
+    /// After the frames already queued are written (MatchEnded, then the close).
+    Queued,
+    /// At once, even if the connection is stuck writing (kicked, too slow, replaced).
+    Now,
+}
+
+/// One client's connection as the match sees it.
+pub trait Link: Send + 'static {
+    /// Queues a frame without waiting.
+    fn send(&mut self, frame: Outgoing) -> Result<(), Undelivered>;
+    /// Whether one more frame fits the queue now.
+    fn has_room(&self) -> bool;
+    /// The match's one way to end a connection: close with `code`, at once or after what is
+    /// queued. Later orders are ignored.
+    fn close(&mut self, code: u16, flush: Flush);
+    /// WebSocket payload bytes written to the client so far.
+    fn bytes_out(&self) -> u64;
+    /// The last measured round trip, microseconds (0: not measured yet).
+    fn rtt_us(&self) -> u64;
+}

@@ -1,0 +1,18 @@
+//! The allowed range of each match setting, defined once: the server validates configuration,
+//! match options and live timing changes against these, and clients can show them.
+
+use std::ops::RangeInclusive;
+
+/// Simulation ticks per second.
+pub const TICK_RATE: RangeInclusive<u16> = 1..=240;
+/// Players in one match.
+pub const MAX_PLAYERS: RangeInclusive<u16> = 1..=64;
+/// Kills that end a match.
+pub const SCORE_LIMIT: RangeInclusive<u16> = 1..=1000;
+/// A match's length, seconds.
+pub const TIME_LIMIT_SECS: RangeInclusive<u32> = 1..=86_400;
+
+/// Snapshots are sent every `snapshot_interval` ticks: at least every tick, at most once a second.
+pub fn snapshot_interval(tick_rate: u16) -> RangeInclusive<u16> {
+    1..=tick_rate
+}
