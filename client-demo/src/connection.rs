@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::error::ClientError;
-use crate::mirror::Mirror;
+use shared::mirror::Mirror;
 
 /// Bytes tungstenite reads into per `read` call. Its default (128 KiB) is zero-filled before
 /// every read: 38 % of the bots' CPU under 1,200 of them (perf: `memset`). Snapshots are tens of
@@ -227,7 +227,10 @@ impl Connection {
         };
         match msg {
             ServerMsg::Snapshot(snap) => {
-                let tick = self.mirror.apply(&snap).map_err(ClientError::Protocol)?;
+                let tick = self
+                    .mirror
+                    .apply(&snap)
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
                 self.snapshots_received += 1;
                 Ok(Event::Snapshot {
                     tick,

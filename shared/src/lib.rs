@@ -7,6 +7,7 @@ pub mod codec;
 pub mod delta;
 pub mod entity;
 pub mod limits;
+pub mod mirror;
 pub mod predict;
 pub mod protocol;
 pub mod quant;

@@ -136,8 +136,7 @@ async fn mirrors_equal_the_server_world_after_random_play() {
         for (tick, world) in &samples {
             if let Some(mirror) = seen.get(tick) {
                 assert_eq!(
-                    mirror,
-                    world,
+                    mirror, world,
                     "player {i} differs from the server at tick {tick}"
                 );
                 compared += 1;

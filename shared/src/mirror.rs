@@ -3,11 +3,41 @@
 
 use std::collections::HashMap;
 
-use shared::arena::Arena;
-use shared::delta::{self, Entry};
-use shared::entity::EntityState;
-use shared::predict::Prediction;
-use shared::protocol::{Snapshot, SnapshotBase};
+use crate::arena::Arena;
+use crate::delta::{self, ApplyError, Entry};
+use crate::entity::EntityState;
+use crate::predict::Prediction;
+use crate::protocol::{Snapshot, SnapshotBase};
+
+/// Why a snapshot could not be applied: the stream and the mirror disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MirrorError {
+    /// A delta arrived before any full snapshot.
+    DeltaFirst,
+    /// The snapshot's tick would pass `u32::MAX`.
+    TickOverflow,
+    /// The delta does not fit the baseline.
+    Delta(ApplyError),
+}
+
+impl std::fmt::Display for MirrorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MirrorError::DeltaFirst => f.write_str("a delta before any full snapshot"),
+            MirrorError::TickOverflow => f.write_str("snapshot tick past u32"),
+            MirrorError::Delta(e) => write!(f, "bad delta: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for MirrorError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MirrorError::Delta(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// The world as of the last snapshot received. Over one reliable ordered stream the baseline of
 /// every delta is exactly the previous snapshot (or nothing, for a full snapshot).
@@ -43,17 +73,17 @@ impl Mirror {
 
     /// Applies one snapshot and returns its tick; an error means the stream and the mirror
     /// disagree.
-    pub fn apply(&mut self, snap: &Snapshot) -> Result<u32, String> {
+    pub fn apply(&mut self, snap: &Snapshot) -> Result<u32, MirrorError> {
         let (base, tick, ticks): (&[Entry], u32, u32) = match snap.base {
             SnapshotBase::Full { tick } => (&[], tick, 0),
             SnapshotBase::Since { ticks } if self.tick != 0 => (
                 &self.entities,
                 self.tick
                     .checked_add(ticks)
-                    .ok_or("snapshot tick past u32")?,
+                    .ok_or(MirrorError::TickOverflow)?,
                 ticks,
             ),
-            SnapshotBase::Since { .. } => return Err("a delta before any full snapshot".into()),
+            SnapshotBase::Since { .. } => return Err(MirrorError::DeltaFirst),
         };
         let p = Prediction {
             arena: &self.arena,
@@ -61,7 +91,7 @@ impl Mirror {
             ticks,
             tick,
         };
-        let next = delta::apply(base, &snap.delta, &p).map_err(|e| e.to_string())?;
+        let next = delta::apply(base, &snap.delta, &p).map_err(MirrorError::Delta)?;
         match snap.base {
             SnapshotBase::Full { .. } => {
                 self.names.clear();
