@@ -12,11 +12,11 @@ use rand::{Rng, SeedableRng};
 use shared::rules::buttons;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::api::Api;
-use crate::connection::{self, ConnectOptions, Connection, Event, connect_with_retry};
-use crate::error::ClientError;
 use crate::procfs;
 use crate::stats::{ServerFigures, percentile};
+use tickwire_client::Api;
+use tickwire_client::ClientError;
+use tickwire_client::{ConnectOptions, Connection, Event, connect_with_retry};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -385,7 +385,7 @@ async fn play(
     loop {
         match drive(&mut conn, rng, deadline, stats, workload).await {
             // A dropped connection: come back as the same player (the server holds the entity).
-            Err(e) if connection::is_transient(&e) => {
+            Err(e) if e.is_transient() => {
                 stats.connected.store(false, Relaxed);
                 shared.error(&e);
                 let left = deadline.saturating_duration_since(Instant::now());

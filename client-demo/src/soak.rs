@@ -12,8 +12,8 @@ use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::api::Api;
-use crate::connection::{ConnectOptions, Connection, Event};
+use tickwire_client::Api;
+use tickwire_client::{ConnectOptions, Connection, Event};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -137,7 +137,7 @@ async fn cycle(
     rng: &mut StdRng,
     deadline: Instant,
     counts: &Counts,
-) -> Result<(), crate::ClientError> {
+) -> Result<(), tickwire_client::ClientError> {
     let login = api
         .guest_login(&format!("soak{}", rng.random_range(0..10_000)))
         .await?;
@@ -145,7 +145,7 @@ async fn cycle(
         let secs = rng.random_range(10..30);
         let options =
             serde_json::json!({ "time_limit_secs": secs, "matchmaking": true, "max_players": 8 });
-        api.create_match(&login.token, options).await?
+        api.create_match(&login.token, &options).await?
     } else {
         api.matchmake(&login.token).await?
     };

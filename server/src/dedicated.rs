@@ -9,7 +9,7 @@ use tracing::info;
 use crate::app::{AppState, serve};
 use crate::cli::DedicatedArgs;
 use crate::config::{Config, duration};
-use crate::game::options::MatchOptionsRequest;
+use crate::game::options::{MatchOptionsRequest, resolve};
 
 /// Applies the dedicated flags to the configuration: one match, its empty timeout.
 pub fn configure(mut config: Config, args: &DedicatedArgs) -> Result<Config, String> {
@@ -33,9 +33,7 @@ pub async fn run(
         matchmaking: Some(true),
         ..Default::default()
     };
-    let options = request
-        .resolve(&config)
-        .map_err(|e| format!("dedicated: {e}"))?;
+    let options = resolve(&request, &config).map_err(|e| format!("dedicated: {e}"))?;
     let bind = config.bind;
     let listener = TcpListener::bind(bind)
         .await

@@ -1,8 +1,15 @@
-//! `AppError`: the one HTTP error shape, `{"error": code, "message": text}`, hiding internals.
+//! `AppError`: the one HTTP error shape, [`shared::api::ErrorBody`], hiding internals. The
+//! errors handlers meet convert into it with `?`.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use shared::api::{ErrorBody, Rejection};
+
+use crate::auth::AuthError;
+use crate::game::messages::TimingError;
+use crate::game::options::InvalidOptions;
+use crate::registry::CreateError;
 
 /// An HTTP error with a stable machine-readable code.
 #[derive(Debug)]
@@ -27,21 +34,18 @@ impl AppError {
 
     /// 503 while the server drains.
     pub fn draining() -> AppError {
-        AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "draining",
-            "the server is shutting down and takes no new players",
-        )
+        Rejection::Draining.into()
     }
 
-    /// 429: the address already holds `max_connections_per_ip` places (connections,
-    /// reservations, held players).
-    pub fn too_many_from_address() -> AppError {
-        AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_connections_from_address",
-            "this address already holds as many seats as it may",
-        )
+    /// 404 for a match id that names no running match.
+    pub fn no_such_match() -> AppError {
+        Rejection::NoSuchMatch.into()
+    }
+
+    /// A refused handshake with its own message.
+    pub fn rejected(why: Rejection, message: impl Into<String>) -> AppError {
+        let status = StatusCode::from_u16(why.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        AppError::new(status, why.error_code(), message)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> AppError {
@@ -49,9 +53,59 @@ impl AppError {
     }
 }
 
+impl From<Rejection> for AppError {
+    fn from(why: Rejection) -> AppError {
+        AppError::rejected(why, why.message())
+    }
+}
+
+impl From<AuthError> for AppError {
+    fn from(e: AuthError) -> AppError {
+        AppError::rejected(e.rejection(), e.to_string())
+    }
+}
+
+impl From<CreateError> for AppError {
+    fn from(e: CreateError) -> AppError {
+        match e {
+            CreateError::TooManyMatches => AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too_many_matches",
+                "the server runs as many matches as it may",
+            ),
+            CreateError::TooManyCreatedByPlayer => AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_matches_created",
+                "you already have as many live matches as you may create",
+            ),
+            CreateError::TooManyCreatedFromAddress => AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_matches_created",
+                "players from this address already have as many live matches as they may create",
+            ),
+            CreateError::TooManyFromAddress => Rejection::TooManyFromAddress.into(),
+        }
+    }
+}
+
+impl From<InvalidOptions> for AppError {
+    fn from(e: InvalidOptions) -> AppError {
+        AppError::bad_request("invalid_options", e.to_string())
+    }
+}
+
+impl From<TimingError> for AppError {
+    fn from(e: TimingError) -> AppError {
+        AppError::bad_request("invalid_options", e.to_string())
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.code, "message": self.message });
+        let body = ErrorBody {
+            error: self.code.to_owned(),
+            message: self.message,
+        };
         (self.status, Json(body)).into_response()
     }
 }

@@ -2,6 +2,8 @@
 //!
 //! Plain atomics: the tick loop records with a few relaxed adds and never takes a lock.
 
+use shared::api::Rejection;
+use shared::close_code::CloseCode;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -10,26 +12,6 @@ use std::time::Duration;
 pub const TICK_BUCKETS_US: [u64; 22] = [
     10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 7_500,
     10_000, 15_000, 25_000, 50_000, 100_000,
-];
-
-/// Close codes the server sends (see `shared::close_code`), each a label value of
-/// `tickwire_closes_total`.
-pub const CLOSE_CODES: [u16; 8] = [1001, 4000, 4001, 4002, 4003, 4004, 4005, 4006];
-
-/// Handshake rejection reasons, each a label value of `tickwire_handshakes_rejected_total`.
-pub const REJECT_REASONS: [&str; 12] = [
-    "draining",
-    "too_many_from_ip",
-    "origin_not_allowed",
-    "token_missing",
-    "token_too_long",
-    "token_invalid",
-    "token_wrong_kind",
-    "bad_request",
-    "no_such_match",
-    "match_full",
-    "banned",
-    "ticket_required",
 ];
 
 #[derive(Default)]
@@ -52,8 +34,11 @@ pub struct Metrics {
     pub match_panics: AtomicU64,
     /// TCP connections refused at `max_connections`.
     pub connections_refused: AtomicU64,
-    closes: [AtomicU64; CLOSE_CODES.len()],
-    rejected: [AtomicU64; REJECT_REASONS.len()],
+    /// By [`CloseCode::ALL`] index: each code is a label value of `tickwire_closes_total`.
+    closes: [AtomicU64; CloseCode::ALL.len()],
+    /// By [`Rejection::ALL`] index: each label is a value of
+    /// `tickwire_handshakes_rejected_total`.
+    rejected: [AtomicU64; Rejection::ALL.len()],
 }
 
 impl Metrics {
@@ -70,23 +55,23 @@ impl Metrics {
     }
 
     /// Counts a close the server sent with `code`.
-    pub fn count_close(&self, code: u16) {
-        if let Some(i) = CLOSE_CODES.iter().position(|c| *c == code) {
+    pub fn count_close(&self, code: CloseCode) {
+        if let Some(i) = CloseCode::ALL.iter().position(|c| *c == code) {
             self.closes[i].fetch_add(1, Relaxed);
         }
     }
 
     /// Closes sent with `code` so far.
-    pub fn closes_with(&self, code: u16) -> u64 {
-        CLOSE_CODES
+    pub fn closes_with(&self, code: CloseCode) -> u64 {
+        CloseCode::ALL
             .iter()
             .position(|c| *c == code)
             .map_or(0, |i| self.closes[i].load(Relaxed))
     }
 
-    /// Counts a refused handshake; `reason` is one of [`REJECT_REASONS`].
-    pub fn reject(&self, reason: &str) {
-        if let Some(i) = REJECT_REASONS.iter().position(|r| *r == reason) {
+    /// Counts a refused handshake.
+    pub fn reject(&self, why: Rejection) {
+        if let Some(i) = Rejection::ALL.iter().position(|r| *r == why) {
             self.rejected[i].fetch_add(1, Relaxed);
         }
     }
@@ -220,7 +205,8 @@ impl Metrics {
             out,
             "# HELP {name} Connections closed by the server, by close code.\n# TYPE {name} counter"
         );
-        for (code, count) in CLOSE_CODES.iter().zip(&self.closes) {
+        for (code, count) in CloseCode::ALL.iter().zip(&self.closes) {
+            let code = code.code();
             let _ = writeln!(out, "{name}{{code=\"{code}\"}} {}", count.load(Relaxed));
         }
         let name = "tickwire_handshakes_rejected_total";
@@ -228,7 +214,8 @@ impl Metrics {
             out,
             "# HELP {name} WebSocket handshakes refused, by reason.\n# TYPE {name} counter"
         );
-        for (reason, count) in REJECT_REASONS.iter().zip(&self.rejected) {
+        for (why, count) in Rejection::ALL.iter().zip(&self.rejected) {
+            let reason = why.label();
             let _ = writeln!(out, "{name}{{reason=\"{reason}\"}} {}", count.load(Relaxed));
         }
         if let Some(rss) = resident_bytes() {

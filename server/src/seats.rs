@@ -68,7 +68,8 @@ impl Drop for SeatGuard {
     }
 }
 
-/// Takes a seat in `seats` for `player` (see [`Seats::take`]) as a guard that gives it back.
+/// Takes a seat in `seats` for `player` (theirs if held or reserved, else a free one) as a
+/// guard that gives it back when dropped.
 pub fn take(
     seats: &Arc<Mutex<Seats>>,
     player: &str,
@@ -83,6 +84,16 @@ pub fn take(
         ip_slot,
     };
     Ok((seat, guard))
+}
+
+impl From<Refusal> for shared::api::Rejection {
+    fn from(r: Refusal) -> shared::api::Rejection {
+        match r {
+            Refusal::Full => shared::api::Rejection::MatchFull,
+            Refusal::Banned => shared::api::Rejection::Banned,
+            Refusal::NeedsTicket => shared::api::Rejection::TicketRequired,
+        }
+    }
 }
 
 /// Who a kick bans.

@@ -6,9 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use client_demo::Api;
 use common::{rss_kib, start};
 use shared::protocol::SUBPROTOCOL;
+use tickwire_client::Api;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -4,9 +4,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use client_demo::{Api, ConnectOptions, Connection, Event};
-use shared::close_code::GOING_AWAY;
+use shared::close_code::CloseCode;
 use shared::protocol::EndReason;
+use tickwire_client::{Api, ConnectOptions, Connection, Event};
 
 mod common;
 
@@ -123,7 +123,10 @@ async fn sigterm_drains_then_ends_matches_with_1001_and_exits_zero() {
         }
     }
     let (reason, code) = until_end(&mut c, Duration::from_secs(10)).await;
-    assert_eq!((reason, code), (EndReason::Shutdown, GOING_AWAY));
+    assert_eq!(
+        (reason, code),
+        (EndReason::Shutdown, CloseCode::GoingAway.code())
+    );
     assert_eq!(exit_code(&mut child, Duration::from_secs(10)), 0);
 }
 
@@ -193,7 +196,7 @@ async fn tokens_never_reach_the_server_logs_even_at_trace() {
         .await
         .expect("header connect");
     let opts = ConnectOptions {
-        transport: client_demo::TokenTransport::Subprotocol,
+        transport: tickwire_client::TokenTransport::Subprotocol,
         ..Default::default()
     };
     let mut b = Connection::connect(&ticket.ws_url, &proto.token, opts)

@@ -38,7 +38,14 @@ impl std::fmt::Display for CodecError {
     }
 }
 
-impl std::error::Error for CodecError {}
+impl std::error::Error for CodecError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CodecError::Malformed(e) => Some(e),
+            CodecError::TrailingBytes { .. } => None,
+        }
+    }
+}
 
 fn standard() -> Configuration {
     config::standard()

@@ -1,6 +1,7 @@
 //! Tickwire's shared half: wire messages, the codec, quantization, snapshot deltas and the game
 //! rules that client prediction must agree with. It does no I/O.
 
+pub mod api;
 pub mod arena;
 pub mod close_code;
 pub mod codec;

@@ -5,10 +5,10 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use client_demo::api::{GuestLogin, MatchTicket};
-use client_demo::{Api, ClientError, ConnectOptions, Connection, Event};
 use server::app::{AppState, serve};
 use server::config::{Config, random_secret};
+use tickwire_client::api::{GuestLogin, MatchTicket};
+use tickwire_client::{Api, ClientError, ConnectOptions, Connection, Event};
 use tokio::sync::oneshot;
 
 /// A server running in this process on an ephemeral loopback port.
@@ -93,7 +93,7 @@ impl TestServer {
     pub async fn create_match(&self, options: serde_json::Value) -> MatchTicket {
         let owner = self.login("owner").await;
         self.api
-            .create_match(&owner.token, options)
+            .create_match(&owner.token, &options)
             .await
             .expect("create match")
     }

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use client_demo::Event;
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::close_code::{KICKED, MATCH_ENDED};
+use shared::close_code::CloseCode;
 use shared::protocol::EndReason;
 use tests::{TestServer, close_code, read_until, snapshots};
+use tickwire_client::Event;
 use tokio::time::Instant;
 
 #[tokio::test]
@@ -140,7 +140,7 @@ async fn ending_a_match_and_kicking_a_player() {
     assert_eq!(resp.status().as_u16(), 204);
     assert_eq!(
         close_code(&mut kicked, Duration::from_secs(5)).await,
-        KICKED
+        CloseCode::Kicked
     );
     let again = server
         .request(Method::DELETE, &path, Some(&admin))
@@ -169,6 +169,6 @@ async fn ending_a_match_and_kicking_a_player() {
     assert_eq!(ended, EndReason::Admin);
     assert_eq!(
         close_code(&mut stays, Duration::from_secs(5)).await,
-        MATCH_ENDED
+        CloseCode::MatchEnded
     );
 }

@@ -3,10 +3,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use client_demo::ClientError;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use tests::{TestServer, handshake_status};
+use tickwire_client::ClientError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
@@ -92,9 +92,10 @@ async fn browser_origins_are_matched_exactly() {
 async fn guest_login_can_be_turned_off() {
     let server = TestServer::start_with(|c| c.guest_login = false).await;
     match server.api.guest_login("nobody").await {
-        Err(ClientError::Status { status, body }) => {
+        Err(ClientError::Status { status, error, .. }) => {
             assert_eq!(status, 403);
-            assert!(body.contains("guest_login_disabled"), "{body}");
+            let code = error.map(|e| e.error);
+            assert_eq!(code.as_deref(), Some("guest_login_disabled"));
         }
         other => panic!("expected 403, got {other:?}"),
     }

@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use client_demo::Event;
 use serde_json::json;
 use shared::entity::EntityKind;
 use shared::quant::POS_SCALE;
 use shared::rules::movement::step_q;
 use shared::rules::{FIRE_INTERVAL_MS, buttons, ticks_for_ms};
 use tests::{TestServer, read_until};
+use tickwire_client::Event;
 
 #[tokio::test]
 async fn ten_inputs_per_tick_move_no_faster_and_fire_no_faster() {

@@ -6,10 +6,10 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use client_demo::{ClientError, ConnectOptions, Connection};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tests::{TestServer, eventually};
+use tickwire_client::{ClientError, ConnectOptions, Connection};
 
 /// Status, `Retry-After` and JSON body of a request.
 async fn call(
@@ -216,7 +216,7 @@ async fn empty_matches_do_not_tick_until_someone_joins() {
         let owner = server.login(&format!("o{i}")).await;
         let t = server
             .api
-            .create_match(&owner.token, json!({ "tick_rate": 240 }))
+            .create_match(&owner.token, &json!({ "tick_rate": 240 }))
             .await
             .expect("create");
         ids.push(t.match_id);

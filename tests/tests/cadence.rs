@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use client_demo::Event;
 use serde_json::json;
 use tests::TestServer;
+use tickwire_client::Event;
 
 #[tokio::test]
 async fn thirty_hz_gives_about_thirty_snapshots_a_second() {

@@ -5,12 +5,12 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use client_demo::Event;
 use serde_json::json;
 use server::game::messages::MatchCmd;
-use shared::close_code::SERVER_ERROR;
+use shared::close_code::CloseCode;
 use shared::protocol::EndReason;
 use tests::{TestServer, close_code, eventually, read_until, snapshots};
+use tickwire_client::Event;
 use tokio::time::Instant;
 
 #[tokio::test]
@@ -43,7 +43,7 @@ async fn a_panicking_match_ends_alone() {
     assert_eq!(reason, EndReason::Error);
     assert_eq!(
         close_code(&mut victim, Duration::from_secs(5)).await,
-        SERVER_ERROR
+        CloseCode::ServerError
     );
     assert_eq!(server.state.metrics.match_panics.load(Relaxed), 1);
     eventually(

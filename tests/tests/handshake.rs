@@ -3,10 +3,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use client_demo::{ConnectOptions, Connection, TokenTransport};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use tests::{TestServer, base64url, handshake_status};
+use tickwire_client::{ConnectOptions, Connection, TokenTransport};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 

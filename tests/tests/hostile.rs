@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use client_demo::{ClientError, ConnectOptions, Connection};
 use serde_json::json;
 use tests::TestServer;
+use tickwire_client::{ClientError, ConnectOptions, Connection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;

@@ -4,18 +4,17 @@
 
 use std::time::Duration;
 
-use client_demo::{ClientError, ConnectOptions, Connection};
 use reqwest::Method;
 use serde_json::json;
-use shared::close_code::KICKED;
+use shared::close_code::CloseCode;
 use tests::{TestServer, close_code, eventually, handshake_status};
+use tickwire_client::{ClientError, ConnectOptions, Connection};
 
 /// The HTTP status and error code of a refused handshake.
 async fn refusal(url: &str, token: &str) -> (u16, String) {
     match Connection::connect(url, token, ConnectOptions::default()).await {
-        Err(ClientError::Status { status, body }) => {
-            let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            (status, v["error"].as_str().unwrap_or_default().to_owned())
+        Err(ClientError::Status { status, error, .. }) => {
+            (status, error.map(|e| e.error).unwrap_or_default())
         }
         Err(e) => panic!("expected an HTTP refusal, got {e}"),
         Ok(_) => panic!("expected a refusal, got a connection"),
@@ -46,7 +45,10 @@ async fn a_kicked_player_and_their_address_cannot_rejoin_until_the_ban_ends() {
         .await
         .expect("connect");
     kick(&server, &m.match_id, c.welcome.entity, "?ban=1s").await;
-    assert_eq!(close_code(&mut c, Duration::from_secs(5)).await, KICKED);
+    assert_eq!(
+        close_code(&mut c, Duration::from_secs(5)).await,
+        CloseCode::Kicked
+    );
     assert_eq!(
         refusal(&m.ws_url, &login.token).await,
         (403, "banned".into())
@@ -74,12 +76,18 @@ async fn a_kick_bans_for_five_minutes_by_default_and_ban_0s_does_not() {
         .await
         .expect("connect");
     kick(&server, &m.match_id, c.welcome.entity, "?ban=0s").await;
-    assert_eq!(close_code(&mut c, Duration::from_secs(5)).await, KICKED);
+    assert_eq!(
+        close_code(&mut c, Duration::from_secs(5)).await,
+        CloseCode::Kicked
+    );
     let mut c = Connection::connect(&m.ws_url, &a.token, ConnectOptions::default())
         .await
         .expect("a kick without a ban lets the player back");
     kick(&server, &m.match_id, c.welcome.entity, "").await;
-    assert_eq!(close_code(&mut c, Duration::from_secs(5)).await, KICKED);
+    assert_eq!(
+        close_code(&mut c, Duration::from_secs(5)).await,
+        CloseCode::Kicked
+    );
     assert_eq!(refusal(&m.ws_url, &a.token).await, (403, "banned".into()));
     // A ban that is not a duration is a 400.
     assert_eq!(

@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
-use client_demo::{Connection, Event};
 use futures_util::FutureExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use shared::close_code::PROTOCOL_ERROR;
+use shared::close_code::CloseCode;
 use shared::codec::{decode_client, encode_client};
 use shared::protocol::ClientMsg;
 use tests::{TestServer, close_code, read_until, snapshots};
+use tickwire_client::{Connection, Event};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Bytes from a seeded RNG that are certainly not a valid client message.
@@ -57,7 +57,7 @@ async fn check_case(what: &str, bad: Bad) {
     send_bad(&mut victim, bad).await;
     assert_eq!(
         close_code(&mut victim, Duration::from_secs(5)).await,
-        PROTOCOL_ERROR,
+        CloseCode::ProtocolError,
         "{what}"
     );
 

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use client_demo::Event;
 use serde_json::json;
-use shared::close_code::MATCH_ENDED;
+use shared::close_code::CloseCode;
 use shared::protocol::EndReason;
 use tests::{TestServer, close_code, eventually, read_until};
+use tickwire_client::Event;
 
 #[tokio::test]
 async fn time_limit_sends_results_then_closes() {
@@ -43,7 +43,10 @@ async fn time_limit_sends_results_then_closes() {
                 .as_str()
                 .is_some_and(|p| p.starts_with("g_"))
         );
-        assert_eq!(close_code(c, Duration::from_secs(5)).await, MATCH_ENDED);
+        assert_eq!(
+            close_code(c, Duration::from_secs(5)).await,
+            CloseCode::MatchEnded
+        );
     }
     let _ = std::fs::remove_file(&log);
     eventually("match unregistered", Duration::from_secs(5), || async {

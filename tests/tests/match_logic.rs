@@ -8,7 +8,7 @@ use std::time::Duration;
 use server::game::core::CoreSettings;
 use server::game::harness::Harness;
 use server::game::messages::{Command, Reply, TimingChange};
-use shared::close_code::{KICKED, MATCH_ENDED, REPLACED, SERVER_ERROR, TOO_SLOW};
+use shared::close_code::CloseCode;
 use shared::protocol::EndReason;
 use shared::rules::buttons;
 
@@ -104,7 +104,7 @@ fn a_second_connection_replaces_the_first() {
     h.step();
     let second = h.join("alice");
     h.step();
-    assert_eq!(h.client(first).closed, Some(REPLACED));
+    assert_eq!(h.client(first).closed, Some(CloseCode::Replaced));
     assert_eq!(h.client(second).entity(), h.client(first).entity());
     assert_eq!(h.players(), 1, "one seat for both connections");
     h.leave(second);
@@ -132,7 +132,7 @@ fn a_client_that_stops_reading_is_skipped_then_closed_and_others_keep_their_cade
     h.step();
     h.client_mut(stalled).reading = true;
     h.step();
-    assert_eq!(h.client(stalled).closed, Some(TOO_SLOW));
+    assert_eq!(h.client(stalled).closed, Some(CloseCode::TooSlow));
     assert_eq!(
         h.client(reader).snapshot_ticks.len() - before,
         5 + 3 * usize::from(RATE),
@@ -194,7 +194,7 @@ fn a_kick_closes_with_kicked_and_bans_the_player_from_this_match() {
     });
     assert!(matches!(kicked, Reply::Kicked(true)));
     h.step();
-    assert_eq!(h.client(a).closed, Some(KICKED));
+    assert_eq!(h.client(a).closed, Some(CloseCode::Kicked));
     assert!(h.client(b).mirror().entity(ea).is_none());
     let refused = h.core().info().take_seat("alice", None, None);
     assert!(refused.is_err(), "banned");
@@ -216,7 +216,7 @@ fn a_panic_ends_the_match_with_error_and_closes_with_1011() {
     assert_eq!(h.ended(), Some(EndReason::Error));
     let c = h.client(a);
     assert_eq!(c.ended.as_ref().map(|e| e.reason), Some(EndReason::Error));
-    assert_eq!(c.closed, Some(SERVER_ERROR));
+    assert_eq!(c.closed, Some(CloseCode::ServerError));
     assert!(h.core().info().is_ended());
 }
 
@@ -235,7 +235,7 @@ fn the_time_limit_ends_the_match_with_results_then_the_close() {
         let mut names: Vec<&str> = ended.results.iter().map(|r| r.name.as_str()).collect();
         names.sort_unstable();
         assert_eq!(names, ["ada", "bob"]);
-        assert_eq!(h.client(c).closed, Some(MATCH_ENDED));
+        assert_eq!(h.client(c).closed, Some(CloseCode::MatchEnded));
     }
     let record = h.core().info().record().expect("a record");
     assert_eq!(record.reason, "time_limit");

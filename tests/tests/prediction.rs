@@ -2,7 +2,6 @@
 //! every reconciled prediction is exactly where the server really has the player (the wire
 //! carries the simulation's own fixed point), across random inputs, walls and a tick-rate change.
 
-use client_demo::Predictor;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use server::app::DEFAULT_MAP;
@@ -12,6 +11,7 @@ use shared::arena::Arena;
 use shared::protocol::Input;
 use shared::rules::buttons;
 use shared::rules::movement::move_player;
+use tickwire_client::Predictor;
 
 #[test]
 fn reconciled_prediction_tracks_the_server() {

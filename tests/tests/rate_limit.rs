@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use serde_json::json;
-use shared::close_code::RATE_LIMITED;
+use shared::close_code::CloseCode;
 use tests::{TestServer, close_code, snapshots};
 
 #[tokio::test]
@@ -24,7 +24,7 @@ async fn a_flood_is_dropped_then_closed() {
     }
     assert_eq!(
         close_code(&mut flooder, Duration::from_secs(10)).await,
-        RATE_LIMITED
+        CloseCode::RateLimited
     );
     assert!(server.state.metrics.messages_rate_limited.load(Relaxed) > 100);
     snapshots(&mut other, 15, Duration::from_secs(5)).await;
@@ -46,7 +46,7 @@ async fn a_ping_flood_is_closed_like_any_flood() {
     }
     assert_eq!(
         close_code(&mut flooder, Duration::from_secs(10)).await,
-        RATE_LIMITED
+        CloseCode::RateLimited
     );
     snapshots(&mut other, 15, Duration::from_secs(5)).await;
 }

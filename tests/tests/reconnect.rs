@@ -6,10 +6,10 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use client_demo::{ConnectOptions, Connection, Event};
 use serde_json::json;
 use shared::rules::buttons;
 use tests::{TestServer, read_until, snapshots};
+use tickwire_client::{ConnectOptions, Connection, Event};
 
 async fn connect(server: &TestServer, match_id: &str, token: &str) -> Connection {
     Connection::connect(&server.ws_url(match_id), token, ConnectOptions::default())
@@ -27,7 +27,7 @@ async fn a_dropped_player_is_held_then_resumes_the_same_entity() {
     let id = flaky.welcome.entity;
     flaky.send_input(buttons::RIGHT, 0).await.expect("input");
     snapshots(&mut flaky, 3, Duration::from_secs(5)).await;
-    drop(flaky); // the TCP connection ends with no close frame
+    flaky.sever().await; // the TCP connection ends with no close frame
 
     // The observer keeps seeing the player, and it stands still.
     snapshots(&mut observer, 10, Duration::from_secs(5)).await;
@@ -44,8 +44,13 @@ async fn a_dropped_player_is_held_then_resumes_the_same_entity() {
         "a dropped player stands still"
     );
 
-    // Back with the same token: the same entity, and a full snapshot first.
-    let mut back = connect(&server, &m.match_id, &login.token).await;
+    // The client library reconnects with the same token: the same entity, and a full snapshot
+    // first.
+    flaky
+        .reconnect(Duration::from_secs(5))
+        .await
+        .expect("reconnect");
+    let mut back = flaky;
     assert_eq!(back.welcome.entity, id);
     let first = read_until(
         &mut back,

@@ -1,21 +1,16 @@
-//! Built-in TLS: with a certificate generated here, `https://` and `wss://` work end to end and
-//! matchmaking hands out `wss://` URLs.
+//! Built-in TLS: with a certificate generated here, `https://` and `wss://` (through the Rust
+//! client library) work end to end, and matchmaking hands out `wss://` URLs.
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use rustls::pki_types::{CertificateDer, ServerName};
 use server::auth::TokenKind;
-use server::game::options::MatchOptionsRequest;
-use shared::codec::decode_server;
-use shared::protocol::ServerMsg;
+use server::game::options::{MatchOptionsRequest, resolve};
 use tests::TestServer;
+use tickwire_client::{ConnectOptions, Connection, Event};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 #[tokio::test]
 async fn wss_with_a_generated_certificate() {
@@ -40,7 +35,8 @@ async fn wss_with_a_generated_certificate() {
         .expect("versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let connector = TlsConnector::from(Arc::new(config));
+    let config = Arc::new(config);
+    let connector = TlsConnector::from(config.clone());
     let connect = || async {
         let tcp = TcpStream::connect(server.addr).await.expect("tcp");
         let name = ServerName::try_from("localhost").expect("name");
@@ -58,12 +54,11 @@ async fn wss_with_a_generated_certificate() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 
     // WSS: a player joins a match and gets its Welcome.
-    let options = MatchOptionsRequest {
+    let request = MatchOptionsRequest {
         matchmaking: Some(true),
         ..Default::default()
-    }
-    .resolve(&server.state.config)
-    .expect("options");
+    };
+    let options = resolve(&request, &server.state.config).expect("options");
     let m = server.state.registry.create(options, None).expect("match");
     let (token, _) = server
         .state
@@ -75,29 +70,22 @@ async fn wss_with_a_generated_certificate() {
         server.addr.port(),
         m.id
     );
-    let mut req = url.as_str().into_client_request().expect("request");
-    req.headers_mut().insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
-    );
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static("tickwire.v2"),
-    );
-    let (mut ws, _) = tokio_tungstenite::client_async(req, connect().await)
+    // The Rust client library over wss://, trusting this certificate.
+    let opts = ConnectOptions {
+        tls: Some(config.clone()),
+        ..Default::default()
+    };
+    let mut conn = Connection::connect(&url, &token, opts)
         .await
-        .expect("wss upgrade");
-    let bytes = loop {
-        match ws.next().await.expect("a frame").expect("frame") {
-            Message::Binary(bytes) => break bytes,
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("expected a binary frame, got {other:?}"),
+        .expect("wss connection");
+    assert_eq!(conn.welcome.match_id, m.id);
+    let first = loop {
+        if let Event::Snapshot { tick, .. } = conn.next_event().await.expect("an event") {
+            break tick;
         }
     };
-    match decode_server(&bytes).expect("decodes") {
-        ServerMsg::Welcome(w) => assert_eq!(w.match_id, m.id),
-        other => panic!("expected Welcome, got {other:?}"),
-    }
+    assert!(first > 0, "snapshots flow over TLS");
+    conn.close().await;
 
     // Matchmaking on a TLS server hands out wss:// URLs (asked over HTTPS).
     let mut mm = connect().await;

@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use client_demo::{Connection, Event};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use shared::delta::Entry;
 use shared::rules::buttons;
 use tests::{TestServer, eventually, read_until};
+use tickwire_client::{Connection, Event};
 
 /// Direction towards the arena's centre along x, so a move is never blocked by the edge.
 fn towards_centre(x_q: i32) -> u8 {

@@ -39,16 +39,19 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// Short label for metrics and logs.
-    pub fn reason(&self) -> &'static str {
+    /// The handshake rejection this is (for the answer's status and the metrics).
+    pub fn rejection(&self) -> shared::api::Rejection {
+        use shared::api::Rejection;
         match self {
-            AuthError::Missing => "token_missing",
-            AuthError::TooLong => "token_too_long",
-            AuthError::Invalid(_) => "token_invalid",
-            AuthError::WrongKind => "token_wrong_kind",
+            AuthError::Missing => Rejection::TokenMissing,
+            AuthError::TooLong => Rejection::TokenTooLong,
+            AuthError::Invalid(_) => Rejection::TokenInvalid,
+            AuthError::WrongKind => Rejection::TokenWrongKind,
         }
     }
 }
+
+impl std::error::Error for AuthError {}
 
 impl std::fmt::Display for AuthError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

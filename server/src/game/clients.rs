@@ -76,7 +76,8 @@ impl<L: Link> Client<L> {
     /// it gets everything afresh, starting with a full snapshot. The old connection is closed
     /// and its seat guard dropped (the new one holds the seat).
     pub fn take_over(&mut self, j: Joiner<L>, now: Instant) {
-        self.link.close(shared::close_code::REPLACED, Flush::Now);
+        self.link
+            .close(shared::close_code::CloseCode::Replaced, Flush::Now);
         self.link = j.link;
         self.seat = j.seat;
         self.name = j.name;

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use shared::close_code;
+use shared::close_code::CloseCode;
 use shared::codec::encode_server;
 use shared::delta::Entry;
 use shared::protocol::{EndReason, PROTOCOL_VERSION, ServerMsg, Welcome};
@@ -283,7 +283,7 @@ impl<L: Link> MatchCore<L> {
         };
         info!(target: "tickwire::audit", admin = %by, match_id = %self.info.id, entity, ban_secs = ban.as_secs_f64(), "kick player");
         if let Some(c) = self.clients.get_mut(&conn) {
-            c.link.close(close_code::KICKED, Flush::Now);
+            c.link.close(CloseCode::Kicked, Flush::Now);
             if !ban.is_zero() {
                 self.info.ban(&c.player_id, c.seat.ip(), now + ban);
             }
@@ -335,7 +335,7 @@ impl<L: Link> MatchCore<L> {
         for conn in too_slow {
             if let Some(c) = self.clients.get_mut(&conn) {
                 warn!(match_id = %self.info.id, player_id = %c.player_id, "closing too-slow client");
-                c.link.close(close_code::TOO_SLOW, Flush::Now);
+                c.link.close(CloseCode::TooSlow, Flush::Now);
             }
             self.remove(conn);
         }

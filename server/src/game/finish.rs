@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use shared::close_code;
+use shared::close_code::CloseCode;
 use shared::codec::encode_server;
 use shared::protocol::{EndReason, MatchEnded, ServerMsg};
 use tracing::info;
@@ -35,11 +35,11 @@ pub fn reason_name(reason: EndReason) -> &'static str {
 }
 
 /// The close code that follows MatchEnded: 1001 when the server is going away.
-pub fn close_code_for(reason: EndReason) -> u16 {
+pub fn close_code_for(reason: EndReason) -> CloseCode {
     match reason {
-        EndReason::Shutdown => close_code::GOING_AWAY,
-        EndReason::Error => close_code::SERVER_ERROR,
-        _ => close_code::MATCH_ENDED,
+        EndReason::Shutdown => CloseCode::GoingAway,
+        EndReason::Error => CloseCode::ServerError,
+        _ => CloseCode::MatchEnded,
     }
 }
 

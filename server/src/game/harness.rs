@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shared::arena::Arena;
+use shared::close_code::CloseCode;
 use shared::codec::decode_server;
 use shared::delta::Entry;
 use shared::mirror::Mirror;
@@ -39,7 +40,7 @@ use crate::session::connection::with_trailer;
 struct LinkState {
     queue: VecDeque<Outgoing>,
     capacity: usize,
-    close: Option<(u16, Flush)>,
+    close: Option<(CloseCode, Flush)>,
     /// The client's connection is gone (it dropped or closed).
     gone: bool,
     bytes_out: u64,
@@ -67,7 +68,7 @@ impl Link for MemLink {
         s.queue.len() < s.capacity
     }
 
-    fn close(&mut self, code: u16, flush: Flush) {
+    fn close(&mut self, code: CloseCode, flush: Flush) {
         let mut s = lock(&self.0);
         if s.close.is_none() {
             s.close = Some((code, flush));
@@ -99,7 +100,7 @@ pub struct SimClient {
     pub settings: Vec<(u32, u16, u16)>,
     pub ended: Option<MatchEnded>,
     /// The close code, once the connection is closed.
-    pub closed: Option<u16>,
+    pub closed: Option<CloseCode>,
 }
 
 impl SimClient {

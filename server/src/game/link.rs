@@ -2,6 +2,7 @@
 //! close order; the WebSocket session (or the in-memory harness) implements the other end.
 
 use bytes::Bytes;
+use shared::close_code::CloseCode;
 
 /// A frame for one client.
 #[derive(Debug, Clone)]
@@ -40,7 +41,7 @@ pub trait Link: Send + 'static {
     fn has_room(&self) -> bool;
     /// The match's one way to end a connection: close with `code`, at once or after what is
     /// queued. Later orders are ignored.
-    fn close(&mut self, code: u16, flush: Flush);
+    fn close(&mut self, code: CloseCode, flush: Flush);
     /// WebSocket payload bytes written to the client so far.
     fn bytes_out(&self) -> u64;
     /// The last measured round trip, microseconds (0: not measured yet).

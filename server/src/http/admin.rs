@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use futures_util::future::join_all;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use shared::api::Accepted;
 use shared::protocol::EndReason;
 use tokio::sync::oneshot;
 use tracing::info;
@@ -24,12 +24,8 @@ use crate::registry::MatchHandle;
 /// A match answers within a tick; at 1 Hz that is a second.
 const REPLY_WITHIN: Duration = Duration::from_secs(3);
 
-fn no_such_match() -> AppError {
-    AppError::new(StatusCode::NOT_FOUND, "no_such_match", "no such match")
-}
-
 fn find(state: &AppState, id: &str) -> Result<std::sync::Arc<MatchHandle>, AppError> {
-    state.registry.get(id).ok_or_else(no_such_match)
+    state.registry.get(id).ok_or_else(AppError::no_such_match)
 }
 
 /// Sends a command with a reply channel and waits for the answer (404 if the match is gone).
@@ -38,7 +34,10 @@ async fn ask<T>(
     make: impl FnOnce(oneshot::Sender<T>) -> MatchCmd,
 ) -> Result<T, AppError> {
     let (tx, rx) = oneshot::channel();
-    m.inbox.send(make(tx)).await.map_err(|_| no_such_match())?;
+    m.inbox
+        .send(make(tx))
+        .await
+        .map_err(|_| AppError::no_such_match())?;
     tokio::time::timeout(REPLY_WITHIN, rx)
         .await
         .map_err(|_| {
@@ -48,7 +47,7 @@ async fn ask<T>(
                 "the match did not answer in time",
             )
         })?
-        .map_err(|_| no_such_match())
+        .map_err(|_| AppError::no_such_match())
 }
 
 /// `GET /v1/admin/matches`: every match's figures.
@@ -123,7 +122,7 @@ pub async fn patch(
     })
     .await?
     .map(Json)
-    .map_err(|e| AppError::bad_request("invalid_options", e.to_string()))
+    .map_err(AppError::from)
 }
 
 /// `DELETE /v1/admin/matches/{id}`: ends the match (results are written as usual).
@@ -131,16 +130,22 @@ pub async fn end(
     State(state): State<AppState>,
     AdminAuth(admin): AdminAuth,
     ApiPath(id): ApiPath<String>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Accepted>), AppError> {
     let m = find(&state, &id)?;
     let cmd = MatchCmd::End {
         reason: EndReason::Admin,
         by: admin.sub,
     };
-    m.inbox.send(cmd).await.map_err(|_| no_such_match())?;
+    m.inbox
+        .send(cmd)
+        .await
+        .map_err(|_| AppError::no_such_match())?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "match_id": id, "state": "ending" })),
+        Json(Accepted {
+            match_id: Some(id),
+            state: "ending".into(),
+        }),
     ))
 }
 
@@ -199,9 +204,13 @@ pub async fn kick(
 pub async fn drain(
     State(state): State<AppState>,
     AdminAuth(admin): AdminAuth,
-) -> (StatusCode, Json<Value>) {
+) -> (StatusCode, Json<Accepted>) {
     if state.drain.start() {
         info!(target: "tickwire::audit", admin = %admin.sub, "drain requested");
     }
-    (StatusCode::ACCEPTED, Json(json!({ "state": "draining" })))
+    let accepted = Accepted {
+        match_id: None,
+        state: "draining".into(),
+    };
+    (StatusCode::ACCEPTED, Json(accepted))
 }

@@ -2,26 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use shared::api::{GuestLogin, GuestRequest};
 
 use crate::app::AppState;
 use crate::auth::TokenKind;
 use crate::error::AppError;
 use crate::http::json::JsonBody;
-
-#[derive(Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
-pub struct GuestRequest {
-    pub name: String,
-}
-
-#[derive(Serialize, Debug)]
-pub struct GuestResponse {
-    pub token: String,
-    pub player_id: String,
-    /// Unix seconds.
-    pub expires_at: u64,
-}
 
 /// Longest display name, in characters (after normalization).
 pub const MAX_NAME_CHARS: usize = 16;
@@ -81,7 +67,7 @@ pub fn normalize_name(name: &str) -> Result<String, String> {
 pub async fn guest_login(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<GuestRequest>,
-) -> Result<Json<GuestResponse>, AppError> {
+) -> Result<Json<GuestLogin>, AppError> {
     if !state.config.guest_login {
         return Err(AppError::new(
             axum::http::StatusCode::FORBIDDEN,
@@ -101,7 +87,7 @@ pub async fn guest_login(
                 "could not sign a token",
             )
         })?;
-    Ok(Json(GuestResponse {
+    Ok(Json(GuestLogin {
         token,
         player_id,
         expires_at,

@@ -5,25 +5,25 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
+use shared::api::{Health, HealthStatus};
 
 use crate::app::AppState;
 
 /// The process is up.
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: HealthStatus::Ok,
+    })
 }
 
 /// Whether the server takes new players: 503 while draining.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    if state.drain.is_draining() {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "draining" })),
-        )
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let (code, status) = if state.drain.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, HealthStatus::Draining)
     } else {
-        (StatusCode::OK, Json(json!({ "status": "ready" })))
-    }
+        (StatusCode::OK, HealthStatus::Ready)
+    };
+    (code, Json(Health { status }))
 }
 
 /// Prometheus text exposition.

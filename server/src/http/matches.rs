@@ -6,16 +6,15 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::http::StatusCode;
 use axum::http::header::{CONNECTION, HOST, HeaderName};
-use serde::Serialize;
-use serde_json::{Value, json};
+use shared::api::{MatchState, MatchSummary, MatchTicket};
 
 use crate::app::AppState;
 use crate::auth::bearer::PlayerAuth;
 use crate::error::AppError;
-use crate::game::options::MatchOptionsRequest;
+use crate::game::options::{MatchOptionsRequest, resolve};
 use crate::http::json::JsonBody;
 use crate::listener::{Peer, Reached};
-use crate::registry::{CreateError, Creator, MatchHandle};
+use crate::registry::{Creator, MatchHandle};
 
 /// Where a client should connect for a match: `public_url` when configured; else the Host the
 /// client called if it names this server (its address, or `localhost` for a loopback address)
@@ -90,27 +89,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Requester {
     }
 }
 
-fn refused(e: CreateError) -> AppError {
-    match e {
-        CreateError::TooManyMatches => AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_matches",
-            "the server runs as many matches as it may",
-        ),
-        CreateError::TooManyCreatedByPlayer => AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_matches_created",
-            "you already have as many live matches as you may create",
-        ),
-        CreateError::TooManyCreatedFromAddress => AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_matches_created",
-            "players from this address already have as many live matches as they may create",
-        ),
-        CreateError::TooManyFromAddress => AppError::too_many_from_address(),
-    }
-}
-
 /// Reserves a seat in the fullest open match with room, or in a new one.
 ///
 /// The answer closes its HTTP connection (`Connection: close`): the client's next step is the
@@ -121,7 +99,7 @@ pub async fn matchmake(
     State(state): State<AppState>,
     PlayerAuth(claims): PlayerAuth,
     req: Requester,
-) -> Result<([(HeaderName, &'static str); 1], Json<Value>), AppError> {
+) -> Result<([(HeaderName, &'static str); 1], Json<MatchTicket>), AppError> {
     if state.drain.is_draining() {
         return Err(AppError::draining());
     }
@@ -131,17 +109,16 @@ pub async fn matchmake(
             ..Default::default()
         };
         // Server defaults are validated at start, so resolving them cannot fail.
-        req.resolve(&state.config)
-            .unwrap_or_else(|_| unreachable!("defaults are valid"))
+        resolve(&req, &state.config).unwrap_or_else(|_| unreachable!("defaults are valid"))
     };
-    let handle = state
-        .registry
-        .matchmake(&claims.sub, req.ip, defaults)
-        .map_err(refused)?;
-    Ok((
-        [(CONNECTION, "close")],
-        Json(json!({ "match_id": handle.id, "ws_url": ws_url(&state, &req, &handle, false) })),
-    ))
+    let handle = state.registry.matchmake(&claims.sub, req.ip, defaults)?;
+    let ticket = MatchTicket {
+        match_id: handle.id.clone(),
+        ws_url: ws_url(&state, &req, &handle, false),
+        ticket: None,
+        summary: None,
+    };
+    Ok(([(CONNECTION, "close")], Json(ticket)))
 }
 
 /// Creates a match with the given options (joinable by id; matchmaking only if asked; a
@@ -151,56 +128,40 @@ pub async fn create(
     PlayerAuth(claims): PlayerAuth,
     req: Requester,
     JsonBody(options): JsonBody<MatchOptionsRequest>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<MatchTicket>), AppError> {
     if state.drain.is_draining() {
         return Err(AppError::draining());
     }
-    let options = options
-        .resolve(&state.config)
-        .map_err(|m| AppError::bad_request("invalid_options", m))?;
+    let options = resolve(&options, &state.config)?;
     let creator = Creator {
         player: claims.sub,
         ip: req.ip,
     };
-    let handle = state
-        .registry
-        .create(options, Some(creator))
-        .map_err(refused)?;
-    let mut body = json!({
-        "match_id": handle.id,
-        "ws_url": ws_url(&state, &req, &handle, true),
-        "match": summary(&handle),
-    });
-    if let Some(ticket) = &handle.ticket {
-        body["ticket"] = json!(ticket);
-    }
-    Ok((StatusCode::CREATED, Json(body)))
-}
-
-#[derive(Serialize, Debug)]
-pub struct MatchSummary {
-    pub id: String,
-    pub players: usize,
-    pub capacity: u16,
-    pub tick_rate: u16,
-    pub snapshot_interval: u16,
-    pub tick: u32,
-    pub state: &'static str,
-    pub matchmaking: bool,
-    pub private: bool,
+    let handle = state.registry.create(options, Some(creator))?;
+    let ticket = MatchTicket {
+        match_id: handle.id.clone(),
+        ws_url: ws_url(&state, &req, &handle, true),
+        ticket: handle.ticket.clone(),
+        summary: Some(summary(&handle)),
+    };
+    Ok((StatusCode::CREATED, Json(ticket)))
 }
 
 fn summary(m: &MatchHandle) -> MatchSummary {
     MatchSummary {
         id: m.id.clone(),
-        players: m.players(),
+        players: u32::try_from(m.players()).unwrap_or(u32::MAX),
         capacity: m.options.max_players,
         tick_rate: m.tick_rate.load(std::sync::atomic::Ordering::Relaxed),
         snapshot_interval: m
             .snapshot_interval
             .load(std::sync::atomic::Ordering::Relaxed),
         tick: m.tick.load(std::sync::atomic::Ordering::Relaxed),
-        state: if m.is_ended() { "ended" } else { "running" },
+        state: if m.is_ended() {
+            MatchState::Ended
+        } else {
+            MatchState::Running
+        },
         matchmaking: m.options.matchmaking,
         private: m.options.private,
     }

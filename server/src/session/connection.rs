@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::{BufMut, Bytes, BytesMut};
-use shared::close_code;
+use shared::close_code::CloseCode;
 use shared::codec::{decode_client, encode_server, snapshot_trailer};
 use shared::protocol::{ClientMsg, ServerMsg};
 use tokio::sync::mpsc::error::TrySendError;
@@ -52,7 +52,7 @@ pub struct Session {
 /// How the loop ended.
 enum End {
     /// Close with this code.
-    Close(u16),
+    Close(CloseCode),
     /// The peer closed the connection properly: it has left.
     Left,
     /// The connection vanished (no close frame, or silent past the keepalive timeout): the
@@ -92,7 +92,7 @@ pub async fn run(socket: WebSocket, s: Session) {
         .is_err()
     {
         // The match ended before it saw us; the seat went back with the Join.
-        End::Close(close_code::MATCH_ENDED)
+        End::Close(CloseCode::MatchEnded)
     } else {
         let end = handler.serve().await;
         // The match may already have dropped us (too slow, replaced, ended); then this is ignored.
@@ -130,7 +130,7 @@ struct Handler {
 /// took our Join, or forgot us after our Leave) means the match is over.
 async fn close_order(rx: &mut oneshot::Receiver<CloseOrder>) -> CloseOrder {
     rx.await.unwrap_or(CloseOrder {
-        code: close_code::MATCH_ENDED,
+        code: CloseCode::MatchEnded,
         flush: Flush::Queued,
     })
 }
@@ -202,8 +202,8 @@ impl Handler {
         }
         if let End::Close(code) = end {
             let frame = CloseFrame {
-                code,
-                reason: close_code::reason(code).into(),
+                code: code.code(),
+                reason: code.reason().into(),
             };
             self.metrics.count_close(code);
             let socket = &mut self.socket;
@@ -294,7 +294,7 @@ impl Handler {
                 Verdict::Close => {
                     self.metrics.messages_rate_limited.fetch_add(1, Relaxed);
                     info!(match_id = %self.handle.id, player_id = %self.player_id, "sustained flood: rate limited");
-                    return Some(End::Close(close_code::RATE_LIMITED));
+                    return Some(End::Close(CloseCode::RateLimited));
                 }
             }
         }
@@ -302,7 +302,7 @@ impl Handler {
             Some(Ok(Message::Binary(data))) => data,
             Some(Ok(Message::Text(_))) => {
                 info!(match_id = %self.handle.id, player_id = %self.player_id, "text frame: protocol error");
-                return Some(End::Close(close_code::PROTOCOL_ERROR));
+                return Some(End::Close(CloseCode::ProtocolError));
             }
             // An answer to our ping carries the time we sent it.
             Some(Ok(Message::Pong(stamp))) => {
@@ -322,7 +322,7 @@ impl Handler {
                 return Some(if is_peer_gone(e) {
                     End::Gone
                 } else {
-                    End::Close(close_code::PROTOCOL_ERROR)
+                    End::Close(CloseCode::ProtocolError)
                 });
             }
         };
@@ -339,7 +339,7 @@ impl Handler {
                         self.metrics.inputs_dropped.fetch_add(1, Relaxed);
                         None
                     }
-                    Err(TrySendError::Closed(_)) => Some(End::Close(close_code::MATCH_ENDED)),
+                    Err(TrySendError::Closed(_)) => Some(End::Close(CloseCode::MatchEnded)),
                 }
             }
             Ok(ClientMsg::Ping { client_time }) => {
@@ -352,7 +352,7 @@ impl Handler {
             }
             Err(e) => {
                 info!(match_id = %self.handle.id, player_id = %self.player_id, error = %e, "bad message: protocol error");
-                Some(End::Close(close_code::PROTOCOL_ERROR))
+                Some(End::Close(CloseCode::ProtocolError))
             }
         }
     }

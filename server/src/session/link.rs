@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use shared::close_code::CloseCode;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 
@@ -21,7 +22,7 @@ pub struct SessionStats {
 /// The match's order to close the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CloseOrder {
-    pub code: u16,
+    pub code: CloseCode,
     pub flush: Flush,
 }
 
@@ -71,7 +72,7 @@ impl Link for SessionLink {
         self.outbox.capacity() > 0
     }
 
-    fn close(&mut self, code: u16, flush: Flush) {
+    fn close(&mut self, code: CloseCode, flush: Flush) {
         if let Some(tx) = self.close.take() {
             let _ = tx.send(CloseOrder { code, flush });
         }

@@ -2,10 +2,11 @@
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use shared::api::Rejection;
 use shared::protocol::SUBPROTOCOL;
 use tracing::debug;
 
@@ -16,7 +17,6 @@ use crate::error::AppError;
 use crate::http::path::ApiQuery;
 use crate::listener::{ConnSlot, Peer};
 use crate::registry::Seat;
-use crate::seats::Refusal;
 use crate::session::connection::{self, Session};
 
 /// Bytes tungstenite reads into per `read` call. Its default (128 KiB) is zero-filled before
@@ -40,9 +40,19 @@ pub struct WsParams {
     ticket: Option<String>,
 }
 
-fn reject(state: &AppState, reason: &'static str, err: AppError) -> Response {
-    state.metrics.reject(reason);
-    debug!(reason, status = err.status.as_u16(), "handshake rejected");
+/// Refuses the handshake for `why`, counted in the metrics.
+fn reject(state: &AppState, why: Rejection) -> Response {
+    reject_as(state, why, why.into())
+}
+
+/// Refuses the handshake with `err` (its status and code are `why`'s), counted in the metrics.
+fn reject_as(state: &AppState, why: Rejection, err: AppError) -> Response {
+    state.metrics.reject(why);
+    debug!(
+        reason = why.label(),
+        status = err.status.as_u16(),
+        "handshake rejected"
+    );
     err.into_response()
 }
 
@@ -56,15 +66,10 @@ pub async fn ws_handler(
     ws: WebSocketUpgrade,
 ) -> Response {
     if state.drain.is_draining() {
-        return reject(&state, "draining", AppError::draining());
+        return reject(&state, Rejection::Draining);
     }
     if !origin_allowed(&state, &headers) {
-        let err = AppError::new(
-            StatusCode::FORBIDDEN,
-            "origin_not_allowed",
-            "origin not allowed",
-        );
-        return reject(&state, "origin_not_allowed", err);
+        return reject(&state, Rejection::OriginNotAllowed);
     }
     let token = from_authorization(&headers).or_else(|| from_subprotocols(&headers));
     let claims = match token
@@ -72,21 +77,19 @@ pub async fn ws_handler(
         .and_then(|t| state.auth.verify(t, TokenKind::Player))
     {
         Ok(c) => c,
-        Err(e) => return reject(&state, e.reason(), AppError::unauthorized(e.to_string())),
+        Err(e) => return reject_as(&state, e.rejection(), e.into()),
     };
     let Some(match_id) = params.match_id else {
-        let err = AppError::bad_request("bad_request", "missing ?match=ID");
-        return reject(&state, "bad_request", err);
+        return reject(&state, Rejection::BadRequest);
     };
     let Some(handle) = state.registry.get(&match_id).filter(|m| !m.is_ended()) else {
-        let err = AppError::new(StatusCode::NOT_FOUND, "no_such_match", "no such match");
-        return reject(&state, "no_such_match", err);
+        return reject(&state, Rejection::NoSuchMatch);
     };
     let ip = peer.map(|axum::Extension(Peer(addr))| addr.ip());
     // The seat is a guard from here on: every early return below gives it back by dropping it.
     let (seat, mut guard) = match handle.take_seat(&claims.sub, ip, params.ticket.as_deref()) {
         Ok(taken) => taken,
-        Err(refusal) => return refuse_seat(&state, refusal),
+        Err(refusal) => return reject(&state, refusal.into()),
     };
     // The connection's place under its address's cap: the one its reservation kept, or a new
     // one. A player taking back a seat they hold may go past the cap for a moment (the old
@@ -100,11 +103,7 @@ pub async fn ws_handler(
             state.registry.acquire_ip(ip)
         };
         if slot.is_none() {
-            return reject(
-                &state,
-                "too_many_from_ip",
-                AppError::too_many_from_address(),
-            );
+            return reject(&state, Rejection::TooManyFromAddress);
         }
         guard.hold_ip(slot);
     }
@@ -135,31 +134,6 @@ pub async fn ws_handler(
         // A failed upgrade drops the callback, and the seat guard in it with it.
         .on_upgrade(move |socket| connection::run(socket, session))
         .into_response()
-}
-
-/// The answer to a refused seat: 409 full, 403 banned or without a private match's ticket.
-fn refuse_seat(state: &AppState, refusal: Refusal) -> Response {
-    let (status, code, reason, message) = match refusal {
-        Refusal::Full => (
-            StatusCode::CONFLICT,
-            "match_full",
-            "match_full",
-            "the match is full",
-        ),
-        Refusal::Banned => (
-            StatusCode::FORBIDDEN,
-            "banned",
-            "banned",
-            "you were kicked from this match and may not rejoin yet",
-        ),
-        Refusal::NeedsTicket => (
-            StatusCode::FORBIDDEN,
-            "ticket_required",
-            "ticket_required",
-            "this match is private: joining it needs its ticket",
-        ),
-    };
-    reject(state, reason, AppError::new(status, code, message))
 }
 
 /// Messages per second a connection may send: the configured limit, or twice the tick rate plus

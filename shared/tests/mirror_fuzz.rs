@@ -1,14 +1,14 @@
 //! Fuzzing with proptest: decoding any bytes as a client or server message, and applying any
 //! sequence of snapshots (arbitrary, or valid ones with flipped bits) to a client mirror, never
 //! panics. The case count comes from `PROPTEST_CASES` (256 by default, the CI pass); a long run:
-//! `PROPTEST_CASES=200000 cargo test --release -p client-demo --test fuzz`.
+//! `PROPTEST_CASES=200000 cargo test --release -p shared --test mirror_fuzz`.
 
-use client_demo::Mirror;
 use proptest::prelude::*;
 use shared::arena::Arena;
 use shared::codec::{decode_client, decode_server, encode_server};
 use shared::delta::{Changed, Delta, Spawned};
 use shared::entity::{EntityKind, EntityPatch};
+use shared::mirror::Mirror;
 use shared::protocol::{ServerMsg, Snapshot, SnapshotBase};
 
 fn patch() -> impl Strategy<Value = EntityPatch> {

@@ -1,6 +1,8 @@
-//! A WebSocket connection to a match: connect with a token, send inputs and pings, receive
-//! snapshots into a [`Mirror`], and measure RTT and bytes received.
+//! A WebSocket connection to a match over `ws://` or `wss://`: connect with a token, send
+//! inputs and pings, receive snapshots into a [`Mirror`], measure RTT and bytes received, and
+//! reconnect to the same entity after a drop.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -10,11 +12,11 @@ use shared::protocol::{
     Welcome,
 };
 use tokio::net::{TcpSocket, TcpStream};
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::error::ClientError;
 use shared::mirror::Mirror;
@@ -34,10 +36,13 @@ pub enum TokenTransport {
 }
 
 /// Connection settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnectOptions {
     pub transport: TokenTransport,
+    /// For `wss://`: the TLS settings (which roots to trust). `None` trusts the webpki roots.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
     /// Kernel receive buffer to ask for (tests use a small one to play a slow client).
+    #[cfg(feature = "test-hooks")]
     pub recv_buffer: Option<u32>,
 }
 
@@ -45,6 +50,8 @@ impl Default for ConnectOptions {
     fn default() -> Self {
         ConnectOptions {
             transport: TokenTransport::Header,
+            tls: None,
+            #[cfg(feature = "test-hooks")]
             recv_buffer: None,
         }
     }
@@ -74,9 +81,20 @@ pub enum Event {
     },
 }
 
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Where and how a connection was opened, to open it again.
+#[derive(Debug, Clone)]
+struct Target {
+    ws_url: String,
+    token: String,
+    opts: ConnectOptions,
+}
+
 /// An open connection to one match.
 pub struct Connection {
-    ws: WebSocketStream<TcpStream>,
+    ws: Socket,
+    target: Target,
     /// The Welcome, with `tick_rate` and `snapshot_interval` kept current by MatchSettings.
     pub welcome: Welcome,
     pub mirror: Mirror,
@@ -87,88 +105,23 @@ pub struct Connection {
     snapshots_received: u64,
 }
 
-fn ws_err(e: WsError) -> ClientError {
-    match e {
-        WsError::Http(resp) => ClientError::Status {
-            status: resp.status().as_u16(),
-            body: resp
-                .body()
-                .as_ref()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default(),
-        },
-        other => ClientError::WebSocket(other.to_string()),
-    }
-}
-
 impl Connection {
-    /// Connects to `ws_url` with `token` and waits for the Welcome.
+    /// Connects to `ws_url` (`ws://` or `wss://`) with `token` and waits for the Welcome.
     pub async fn connect(
         ws_url: &str,
         token: &str,
         opts: ConnectOptions,
     ) -> Result<Connection, ClientError> {
-        let mut request = ws_url
-            .into_client_request()
-            .map_err(|e| ClientError::WebSocket(e.to_string()))?;
-        let protocols = match opts.transport {
-            TokenTransport::Header => {
-                let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
-                    .map_err(|e| ClientError::WebSocket(e.to_string()))?;
-                request.headers_mut().insert("authorization", bearer);
-                SUBPROTOCOL.to_owned()
-            }
-            TokenTransport::Subprotocol => {
-                format!("{SUBPROTOCOL}, {BEARER_SUBPROTOCOL_PREFIX}{token}")
-            }
+        let target = Target {
+            ws_url: ws_url.to_owned(),
+            token: token.to_owned(),
+            opts,
         };
-        let protocols =
-            HeaderValue::from_str(&protocols).map_err(|e| ClientError::WebSocket(e.to_string()))?;
-        request
-            .headers_mut()
-            .insert("sec-websocket-protocol", protocols);
-        let host = request.uri().host().unwrap_or("127.0.0.1").to_owned();
-        let port = request.uri().port_u16().unwrap_or(80);
-        let addr = tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|e| ClientError::WebSocket(e.to_string()))?
-            .next()
-            .ok_or_else(|| ClientError::WebSocket(format!("no address for {host}")))?;
-        let socket = if addr.is_ipv4() {
-            TcpSocket::new_v4()
-        } else {
-            TcpSocket::new_v6()
-        }
-        .map_err(|e| ClientError::WebSocket(e.to_string()))?;
-        if let Some(size) = opts.recv_buffer {
-            socket
-                .set_recv_buffer_size(size)
-                .map_err(|e| ClientError::WebSocket(e.to_string()))?;
-        }
-        let stream = socket
-            .connect(addr)
-            .await
-            .map_err(|e| ClientError::WebSocket(e.to_string()))?;
-        stream
-            .set_nodelay(true)
-            .map_err(|e| ClientError::WebSocket(e.to_string()))?;
-        let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
-        let (mut ws, _resp) =
-            tokio_tungstenite::client_async_with_config(request, stream, Some(config))
-                .await
-                .map_err(ws_err)?;
-        let mut bytes_received = 0;
-        let welcome = match recv_msg(&mut ws, &mut bytes_received).await? {
-            ServerMsg::Welcome(w) => w,
-            other => {
-                return Err(ClientError::Protocol(format!(
-                    "expected Welcome, got {other:?}"
-                )));
-            }
-        };
+        let (ws, welcome, bytes_received) = open(&target).await?;
         let mirror = Mirror::new(welcome.arena.clone(), welcome.tick_rate);
         Ok(Connection {
             ws,
+            target,
             welcome,
             mirror,
             next_seq: 1,
@@ -177,6 +130,22 @@ impl Connection {
             bytes_received,
             snapshots_received: 0,
         })
+    }
+
+    /// Opens the connection again with the same URL, token and options, retrying transient
+    /// failures as [`connect_with_retry`] does until `give_up_after`. Within the server's
+    /// reconnect grace the player gets their entity back; the mirror starts afresh from the
+    /// new Welcome and its full snapshot.
+    pub async fn reconnect(&mut self, give_up_after: Duration) -> Result<(), ClientError> {
+        let t = self.target.clone();
+        let fresh =
+            connect_with_retry(&t.ws_url, &t.token, t.opts, give_up_after, |_, _| {}).await?;
+        let bytes = self.bytes_received;
+        *self = Connection {
+            bytes_received: bytes + fresh.bytes_received,
+            ..fresh
+        };
+        Ok(())
     }
 
     /// Sends one input with the next sequence number; returns that number.
@@ -195,27 +164,34 @@ impl Connection {
     }
 
     async fn send(&mut self, msg: &ClientMsg) -> Result<(), ClientError> {
-        self.send_raw(Message::Binary(encode_client(msg).into()))
+        self.send_message(Message::Binary(encode_client(msg).into()))
             .await
     }
 
+    async fn send_message(&mut self, msg: Message) -> Result<(), ClientError> {
+        Ok(self.ws.send(msg).await?)
+    }
+
     /// Sends any WebSocket message (tests use it for malformed input).
+    #[cfg(feature = "test-hooks")]
     pub async fn send_raw(&mut self, msg: Message) -> Result<(), ClientError> {
-        self.ws
-            .send(msg)
-            .await
-            .map_err(|e| ClientError::WebSocket(e.to_string()))
+        self.send_message(msg).await
     }
 
     /// Writes bytes straight to the socket, bypassing WebSocket framing (tests use it to send
     /// broken frames).
+    #[cfg(feature = "test-hooks")]
     pub async fn write_raw_bytes(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
         use tokio::io::AsyncWriteExt;
-        let stream = self.ws.get_mut();
-        stream
-            .write_all(bytes)
-            .await
-            .map_err(|e| ClientError::WebSocket(e.to_string()))
+        Ok(self.ws.get_mut().write_all(bytes).await?)
+    }
+
+    /// Ends the TCP connection without a close frame, as a lost network would (the server
+    /// holds the player for its reconnect grace).
+    #[cfg(feature = "test-hooks")]
+    pub async fn sever(&mut self) {
+        use tokio::io::AsyncWriteExt;
+        let _ = self.ws.get_mut().shutdown().await;
     }
 
     /// Waits for the next server message, applies it, and says what it was.
@@ -227,10 +203,7 @@ impl Connection {
         };
         match msg {
             ServerMsg::Snapshot(snap) => {
-                let tick = self
-                    .mirror
-                    .apply(&snap)
-                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                let tick = self.mirror.apply(&snap)?;
                 self.snapshots_received += 1;
                 Ok(Event::Snapshot {
                     tick,
@@ -257,7 +230,7 @@ impl Connection {
                     snapshot_interval,
                 })
             }
-            ServerMsg::Welcome(_) => Err(ClientError::Protocol("second Welcome".into())),
+            ServerMsg::Welcome(_) => Err(ClientError::Unexpected("a second Welcome")),
         }
     }
 
@@ -286,16 +259,6 @@ impl Connection {
     }
 }
 
-/// Whether retrying might help: the network or a momentarily busy server, not a refusal.
-pub fn is_transient(e: &ClientError) -> bool {
-    match e {
-        ClientError::WebSocket(_) | ClientError::Http(_) => true,
-        ClientError::Status { status, .. } => *status == 503,
-        ClientError::Closed { code, .. } => *code == 1006,
-        ClientError::Protocol(_) => false,
-    }
-}
-
 /// Connects, retrying transient failures with exponential backoff (100 ms doubling to 2 s)
 /// until `give_up_after`. Reconnecting with the same token within the server's grace resumes
 /// the same entity. `on_retry` hears each failed attempt (to say so on screen).
@@ -310,9 +273,9 @@ pub async fn connect_with_retry(
     let mut delay = Duration::from_millis(100);
     let mut attempt = 0;
     loop {
-        match Connection::connect(ws_url, token, opts).await {
+        match Connection::connect(ws_url, token, opts.clone()).await {
             Ok(c) => return Ok(c),
-            Err(e) if is_transient(&e) && tokio::time::Instant::now() + delay < deadline => {
+            Err(e) if e.is_transient() && tokio::time::Instant::now() + delay < deadline => {
                 attempt += 1;
                 on_retry(attempt, &e);
                 tokio::time::sleep(delay).await;
@@ -324,16 +287,13 @@ pub async fn connect_with_retry(
 }
 
 /// Reads frames until a server message (or a close) arrives.
-async fn recv_msg(
-    ws: &mut WebSocketStream<TcpStream>,
-    bytes_received: &mut u64,
-) -> Result<ServerMsg, ClientError> {
+async fn recv_msg(ws: &mut Socket, bytes_received: &mut u64) -> Result<ServerMsg, ClientError> {
     loop {
         let frame = ws.next().await;
         match frame {
             Some(Ok(Message::Binary(data))) => {
                 *bytes_received += data.len() as u64;
-                return decode_server(&data).map_err(|e| ClientError::Protocol(e.to_string()));
+                return Ok(decode_server(&data)?);
             }
             Some(Ok(Message::Close(frame))) => {
                 let (code, reason) = frame.map_or((1005, String::new()), |f| {
@@ -342,10 +302,10 @@ async fn recv_msg(
                 return Err(ClientError::Closed { code, reason });
             }
             Some(Ok(Message::Text(_))) => {
-                return Err(ClientError::Protocol("text frame from server".into()));
+                return Err(ClientError::Unexpected("a text frame from the server"));
             }
             Some(Ok(_)) => continue,
-            Some(Err(e)) => return Err(ClientError::WebSocket(e.to_string())),
+            Some(Err(e)) => return Err(e.into()),
             None => {
                 return Err(ClientError::Closed {
                     code: 1006,
@@ -353,5 +313,76 @@ async fn recv_msg(
                 });
             }
         }
+    }
+}
+
+/// Resolves the target, connects (TLS for `wss://`), upgrades with the token, and reads the
+/// Welcome. Returns the socket, the Welcome and the payload bytes read.
+async fn open(t: &Target) -> Result<(Socket, Welcome, u64), ClientError> {
+    let mut request = t.ws_url.as_str().into_client_request()?;
+    let header = |v: &str| {
+        HeaderValue::from_str(v)
+            .map_err(|_| ClientError::BadUrl("token is not a header value".into()))
+    };
+    let protocols = match t.opts.transport {
+        TokenTransport::Header => {
+            let bearer = header(&format!("Bearer {}", t.token))?;
+            request.headers_mut().insert("authorization", bearer);
+            SUBPROTOCOL.to_owned()
+        }
+        TokenTransport::Subprotocol => {
+            format!("{SUBPROTOCOL}, {BEARER_SUBPROTOCOL_PREFIX}{}", t.token)
+        }
+    };
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", header(&protocols)?);
+    let uri = request.uri();
+    let tls = match uri.scheme_str() {
+        Some("ws") => false,
+        Some("wss") => true,
+        _ => {
+            return Err(ClientError::BadUrl(format!(
+                "{}: not ws:// or wss://",
+                t.ws_url
+            )));
+        }
+    };
+    let host = uri
+        .host()
+        .ok_or_else(|| ClientError::BadUrl(format!("{}: no host", t.ws_url)))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let addr = tokio::net::lookup_host((host.as_str(), port))
+        .await?
+        .next()
+        .ok_or_else(|| ClientError::BadUrl(format!("{host}: no address")))?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }?;
+    #[cfg(feature = "test-hooks")]
+    if let Some(size) = t.opts.recv_buffer {
+        socket.set_recv_buffer_size(size)?;
+    }
+    let stream = socket.connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    let connector = match (&t.opts.tls, tls) {
+        (Some(own), true) => Some(Connector::Rustls(own.clone())),
+        // The webpki roots (tokio-tungstenite's default for wss://), or no TLS for ws://.
+        (None, true) => None,
+        (_, false) => Some(Connector::Plain),
+    };
+    let (mut ws, _resp) =
+        tokio_tungstenite::client_async_tls_with_config(request, stream, Some(config), connector)
+            .await?;
+    let mut bytes_received = 0;
+    match recv_msg(&mut ws, &mut bytes_received).await? {
+        ServerMsg::Welcome(w) => Ok((ws, w, bytes_received)),
+        _ => Err(ClientError::Unexpected("a message before the Welcome")),
     }
 }

@@ -1,0 +1,230 @@
+//! The HTTP API's contract: every JSON body the server sends or accepts on the player routes,
+//! the one error body, and the reasons a WebSocket handshake is refused. The server serializes
+//! these types and clients deserialize the same ones, so the two cannot drift apart.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/auth/guest` body.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GuestRequest {
+    /// A display name: 1–16 characters after NFC normalization, no invisible characters.
+    pub name: String,
+}
+
+/// `POST /v1/auth/guest` answer.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct GuestLogin {
+    /// A player-kind JWT.
+    pub token: String,
+    pub player_id: String,
+    /// Unix seconds.
+    pub expires_at: u64,
+}
+
+/// `POST /v1/matches` body; every field optional (server defaults fill the gaps).
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MatchOptionsRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_players: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tick_rate: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_interval: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score_limit: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_limit_secs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matchmaking: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private: Option<bool>,
+}
+
+/// Where to connect for a match: the answer of `POST /v1/matchmake` and `POST /v1/matches`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct MatchTicket {
+    pub match_id: String,
+    /// The WebSocket URL to open, ticket included for a private match's creator.
+    pub ws_url: String,
+    /// A private match's join ticket (creator only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// The match as created (`POST /v1/matches` only).
+    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<MatchSummary>,
+}
+
+/// Whether a listed match still runs.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchState {
+    Running,
+    Ended,
+}
+
+/// One line of `GET /v1/matches`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct MatchSummary {
+    pub id: String,
+    /// Players holding seats (connected, or within their reconnect grace).
+    pub players: u32,
+    pub capacity: u16,
+    pub tick_rate: u16,
+    pub snapshot_interval: u16,
+    pub tick: u32,
+    pub state: MatchState,
+    pub matchmaking: bool,
+    pub private: bool,
+}
+
+/// Every error answer: a stable machine-readable `error` code and a human `message`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+/// `/healthz` and `/readyz` answer.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Health {
+    pub status: HealthStatus,
+}
+
+/// What `/healthz` (`ok`) and `/readyz` (`ready`, or `draining` with 503) say.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
+    Ready,
+    Draining,
+}
+
+/// The answer of an admin action that completes later (`202 Accepted`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_id: Option<String>,
+    /// `ending` (a match was told to end) or `draining` (the server drains).
+    pub state: String,
+}
+
+/// Why a WebSocket handshake (`GET /v1/ws`) was refused before the upgrade: each has an HTTP
+/// status, the `error` code of its [`ErrorBody`], and a label in the server's
+/// `tickwire_handshakes_rejected_total` metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rejection {
+    /// The server is draining and takes no new players.
+    Draining,
+    /// The address already holds `max_connections_per_ip` places.
+    TooManyFromAddress,
+    /// A browser's Origin is neither the server's nor an allowed one.
+    OriginNotAllowed,
+    /// No token in `Authorization` or `Sec-WebSocket-Protocol`.
+    TokenMissing,
+    /// The token is longer than any the server issues.
+    TokenTooLong,
+    /// Bad signature, expired, wrong issuer or audience, or an unknown critical header.
+    TokenInvalid,
+    /// An admin token where a player token is needed.
+    TokenWrongKind,
+    /// No `?match=ID`, or a malformed query.
+    BadRequest,
+    NoSuchMatch,
+    MatchFull,
+    /// Kicked with a ban that has not run out.
+    Banned,
+    /// A private match, without its ticket or a reservation.
+    TicketRequired,
+}
+
+impl Rejection {
+    /// Every rejection, in the order the metrics list them.
+    pub const ALL: [Rejection; 12] = [
+        Rejection::Draining,
+        Rejection::TooManyFromAddress,
+        Rejection::OriginNotAllowed,
+        Rejection::TokenMissing,
+        Rejection::TokenTooLong,
+        Rejection::TokenInvalid,
+        Rejection::TokenWrongKind,
+        Rejection::BadRequest,
+        Rejection::NoSuchMatch,
+        Rejection::MatchFull,
+        Rejection::Banned,
+        Rejection::TicketRequired,
+    ];
+
+    /// The HTTP status of the refusal.
+    pub const fn status(self) -> u16 {
+        match self {
+            Rejection::Draining => 503,
+            Rejection::TooManyFromAddress => 429,
+            Rejection::OriginNotAllowed | Rejection::Banned | Rejection::TicketRequired => 403,
+            Rejection::TokenMissing
+            | Rejection::TokenTooLong
+            | Rejection::TokenInvalid
+            | Rejection::TokenWrongKind => 401,
+            Rejection::BadRequest => 400,
+            Rejection::NoSuchMatch => 404,
+            Rejection::MatchFull => 409,
+        }
+    }
+
+    /// The `error` field of the answer's [`ErrorBody`].
+    pub const fn error_code(self) -> &'static str {
+        match self {
+            Rejection::Draining => "draining",
+            Rejection::TooManyFromAddress => "too_many_connections_from_address",
+            Rejection::OriginNotAllowed => "origin_not_allowed",
+            Rejection::TokenMissing
+            | Rejection::TokenTooLong
+            | Rejection::TokenInvalid
+            | Rejection::TokenWrongKind => "unauthorized",
+            Rejection::BadRequest => "bad_request",
+            Rejection::NoSuchMatch => "no_such_match",
+            Rejection::MatchFull => "match_full",
+            Rejection::Banned => "banned",
+            Rejection::TicketRequired => "ticket_required",
+        }
+    }
+
+    /// The `reason` label of `tickwire_handshakes_rejected_total`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Rejection::Draining => "draining",
+            Rejection::TooManyFromAddress => "too_many_from_ip",
+            Rejection::OriginNotAllowed => "origin_not_allowed",
+            Rejection::TokenMissing => "token_missing",
+            Rejection::TokenTooLong => "token_too_long",
+            Rejection::TokenInvalid => "token_invalid",
+            Rejection::TokenWrongKind => "token_wrong_kind",
+            Rejection::BadRequest => "bad_request",
+            Rejection::NoSuchMatch => "no_such_match",
+            Rejection::MatchFull => "match_full",
+            Rejection::Banned => "banned",
+            Rejection::TicketRequired => "ticket_required",
+        }
+    }
+
+    /// The answer's human message (token rejections say more: see the server's auth errors).
+    pub const fn message(self) -> &'static str {
+        match self {
+            Rejection::Draining => "the server is shutting down and takes no new players",
+            Rejection::TooManyFromAddress => "this address already holds as many seats as it may",
+            Rejection::OriginNotAllowed => "origin not allowed",
+            Rejection::TokenMissing => "missing token",
+            Rejection::TokenTooLong => "token too long",
+            Rejection::TokenInvalid => "invalid token",
+            Rejection::TokenWrongKind => "wrong token kind",
+            Rejection::BadRequest => "missing ?match=ID",
+            Rejection::NoSuchMatch => "no such match",
+            Rejection::MatchFull => "the match is full",
+            Rejection::Banned => "you were kicked from this match and may not rejoin yet",
+            Rejection::TicketRequired => "this match is private: joining it needs its ticket",
+        }
+    }
+}
