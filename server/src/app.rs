@@ -114,8 +114,8 @@ impl AppState {
     }
 
     /// A fresh connection id.
-    pub fn next_conn_id(&self) -> u64 {
-        self.conn_ids.fetch_add(1, Relaxed)
+    pub fn next_conn_id(&self) -> shared::ids::ConnId {
+        shared::ids::ConnId(self.conn_ids.fetch_add(1, Relaxed))
     }
 }
 

@@ -60,8 +60,8 @@ fn prediction<'a>(sim: &'a Sim, ticks: u32) -> Prediction<'a> {
 /// line of fire.
 fn scripted_match(arena: &Arena, seed: u64) -> Option<(Sim, Vec<Value>)> {
     let mut sim = Sim::new(&MatchOptions { seed, ..options() }, arena.clone());
-    let (shooter, sid) = sim.add_player("shooter");
-    let (victim, vid) = sim.add_player("victim");
+    let (shooter, shared::ids::NetId(sid)) = sim.add_player("shooter");
+    let (victim, shared::ids::NetId(vid)) = sim.add_player("victim");
     sim.step();
     let first = sim.snapshot();
     let full = Snapshot {
@@ -146,8 +146,8 @@ fn scripted_match(arena: &Arena, seed: u64) -> Option<(Sim, Vec<Value>)> {
 /// `before` is the full snapshot it applies to; `world_after` what the mirror then holds.
 fn quiet_snapshot(arena: &Arena) -> Value {
     let mut sim = Sim::new(&options(), arena.clone());
-    let (a, _) = sim.add_player("ann");
-    let (b, _) = sim.add_player("ben");
+    let (a, shared::ids::NetId(_)) = sim.add_player("ann");
+    let (b, shared::ids::NetId(_)) = sim.add_player("ben");
     for (e, held) in [(a, buttons::RIGHT), (b, buttons::UP | buttons::LEFT)] {
         let input = Input {
             seq: 1,

@@ -7,6 +7,7 @@ pub mod close_code;
 pub mod codec;
 pub mod delta;
 pub mod entity;
+pub mod ids;
 pub mod limits;
 pub mod mirror;
 pub mod predict;

@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use server::game::harness::Harness;
 use server::game::messages::{Command, TimingChange};
+use shared::ids::ConnId;
 use shared::protocol::PlayerResult;
 use shared::rules::buttons;
 
@@ -19,7 +20,7 @@ fn play(seed: u64, script: u64) -> (Vec<u64>, Vec<PlayerResult>) {
     let mut rng = StdRng::seed_from_u64(script);
     let names = ["a", "b", "c", "d", "e", "f"];
     // Each player's live connection, if any.
-    let mut conns: Vec<Option<u64>> = vec![None; names.len()];
+    let mut conns: Vec<Option<ConnId>> = vec![None; names.len()];
     let mut hashes = Vec::with_capacity(TICKS as usize);
     for tick in 0..TICKS {
         for (i, name) in names.iter().enumerate() {
@@ -88,7 +89,7 @@ fn play(seed: u64, script: u64) -> (Vec<u64>, Vec<PlayerResult>) {
 
 /// Buttons and aim that take the client on `conn` towards the first other player it mirrors,
 /// firing along the row (as the scripted fights in the simulation's unit tests do).
-fn fight(h: &Harness, conn: u64) -> (u8, u16) {
+fn fight(h: &Harness, conn: ConnId) -> (u8, u16) {
     let client = h.client(conn);
     let Some(me) = client.mirror().entity(client.entity()).copied() else {
         return (0, 0);

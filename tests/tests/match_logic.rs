@@ -9,6 +9,7 @@ use server::game::core::CoreSettings;
 use server::game::harness::Harness;
 use server::game::messages::{Command, Reply, TimingChange};
 use shared::close_code::CloseCode;
+use shared::ids::NetId;
 use shared::protocol::EndReason;
 use shared::rules::buttons;
 
@@ -188,7 +189,7 @@ fn a_kick_closes_with_kicked_and_bans_the_player_from_this_match() {
     h.step();
     let ea = h.client(a).entity();
     let kicked = h.apply(Command::Kick {
-        entity: ea,
+        entity: NetId(ea),
         ban: Duration::from_secs(60),
         by: "ops".into(),
     });
@@ -199,7 +200,7 @@ fn a_kick_closes_with_kicked_and_bans_the_player_from_this_match() {
     let refused = h.core().info().take_seat("alice", None, None);
     assert!(refused.is_err(), "banned");
     let nobody = h.apply(Command::Kick {
-        entity: 999,
+        entity: NetId(999),
         ban: Duration::ZERO,
         by: "ops".into(),
     });

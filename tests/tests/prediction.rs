@@ -27,7 +27,7 @@ fn reconciled_prediction_tracks_the_server() {
         private: false,
     };
     let mut sim = Sim::new(&options, arena.clone());
-    let (me, id) = sim.add_player("me");
+    let (me, shared::ids::NetId(id)) = sim.add_player("me");
     let mut predictor = Predictor::new(arena, 30);
     let mut rng = StdRng::seed_from_u64(9);
     let mut in_flight: std::collections::VecDeque<Input> = Default::default();

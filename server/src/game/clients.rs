@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use bevy_ecs::entity::Entity;
+use shared::ids::{ConnId, NetId, PlayerId};
 
 use crate::game::link::{Flush, Link};
 use crate::game::stats::Rate;
@@ -20,8 +21,8 @@ pub struct Baseline {
 
 /// A connection entering the match, with the seat its handshake took.
 pub struct Joiner<L> {
-    pub conn: u64,
-    pub player_id: String,
+    pub conn: ConnId,
+    pub player_id: PlayerId,
     pub name: String,
     pub link: L,
     /// The player's seat and its address's place, kept while the match holds the player
@@ -31,8 +32,8 @@ pub struct Joiner<L> {
 
 pub struct Client<L> {
     pub entity: Entity,
-    pub net_id: u32,
-    pub player_id: String,
+    pub net_id: NetId,
+    pub player_id: PlayerId,
     pub name: String,
     pub link: L,
     /// Given back when this record is dropped (the player left, was kicked or replaced).
@@ -53,7 +54,7 @@ pub struct Client<L> {
 
 impl<L: Link> Client<L> {
     /// The match's record of a session that joined as `entity` / `net_id`.
-    pub fn new(j: Joiner<L>, entity: Entity, net_id: u32, now: Instant) -> Client<L> {
+    pub fn new(j: Joiner<L>, entity: Entity, net_id: NetId, now: Instant) -> Client<L> {
         Client {
             entity,
             net_id,
@@ -91,4 +92,4 @@ impl<L: Link> Client<L> {
 }
 
 /// Connected clients by connection id.
-pub type Clients<L> = HashMap<u64, Client<L>>;
+pub type Clients<L> = HashMap<ConnId, Client<L>>;

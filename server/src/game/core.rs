@@ -12,6 +12,7 @@ use bytes::Bytes;
 use shared::close_code::CloseCode;
 use shared::codec::encode_server;
 use shared::delta::Entry;
+use shared::ids::{ConnId, NetId, PlayerId};
 use shared::protocol::{EndReason, PROTOCOL_VERSION, ServerMsg, Welcome};
 use tracing::{info, warn};
 
@@ -223,14 +224,14 @@ impl<L: Link> MatchCore<L> {
             let mut j = j;
             self.welcome(&mut j.link, &j.player_id, client.net_id);
             client.take_over(j, now);
-            info!(match_id = %self.info.id, player_id = %client.player_id, entity = client.net_id, resumed, "player back");
+            info!(match_id = %self.info.id, player_id = %client.player_id, entity = %client.net_id, resumed, "player back");
             self.clients.insert(conn, client);
             return;
         }
         let mut j = j;
         let (entity, net_id) = self.sim.add_player(&j.name);
         self.welcome(&mut j.link, &j.player_id, net_id);
-        info!(match_id = %self.info.id, player_id = %j.player_id, entity = net_id, "player joined");
+        info!(match_id = %self.info.id, player_id = %j.player_id, entity = %net_id, "player joined");
         let conn = j.conn;
         self.clients
             .insert(conn, Client::new(j, entity, net_id, now));
@@ -239,13 +240,13 @@ impl<L: Link> MatchCore<L> {
 
     /// Sends a Welcome for `entity` into a fresh link (it has room; if the session is already
     /// gone its Leave follows).
-    fn welcome(&self, link: &mut L, player_id: &str, entity: u32) {
+    fn welcome(&self, link: &mut L, player_id: &PlayerId, entity: NetId) {
         let options = &self.info.options;
         let welcome = ServerMsg::Welcome(Welcome {
             protocol_version: PROTOCOL_VERSION,
             match_id: self.info.id.clone(),
-            player_id: player_id.to_owned(),
-            entity,
+            player_id: player_id.0.clone(),
+            entity: entity.0,
             tick_rate: self.timing.rate,
             snapshot_interval: self.timing.interval,
             tick: self.sim.tick(),
@@ -258,7 +259,7 @@ impl<L: Link> MatchCore<L> {
 
     /// A session ended. A dropped one keeps its entity (standing still) for the reconnect
     /// grace; a proper close leaves at once.
-    fn leave(&mut self, conn: u64, dropped: bool, now: Instant) {
+    fn leave(&mut self, conn: ConnId, dropped: bool, now: Instant) {
         let grace = self.settings.reconnect_grace;
         match self.clients.get_mut(&conn) {
             Some(c) if dropped && !grace.is_zero() => {
@@ -272,7 +273,7 @@ impl<L: Link> MatchCore<L> {
 
     /// Removes the player with network id `entity`, closing their connection with KICKED, and
     /// bans them (and their address) from this match for `ban`. False if no such player.
-    fn kick(&mut self, entity: u32, ban: Duration, by: &str, now: Instant) -> bool {
+    fn kick(&mut self, entity: NetId, ban: Duration, by: &str, now: Instant) -> bool {
         let Some(conn) = self
             .clients
             .iter()
@@ -281,11 +282,11 @@ impl<L: Link> MatchCore<L> {
         else {
             return false;
         };
-        info!(target: "tickwire::audit", admin = %by, match_id = %self.info.id, entity, ban_secs = ban.as_secs_f64(), "kick player");
+        info!(target: "tickwire::audit", admin = %by, match_id = %self.info.id, entity = %entity, ban_secs = ban.as_secs_f64(), "kick player");
         if let Some(c) = self.clients.get_mut(&conn) {
             c.link.close(CloseCode::Kicked, Flush::Now);
             if !ban.is_zero() {
-                self.info.ban(&c.player_id, c.seat.ip(), now + ban);
+                self.info.ban(c.player_id.as_str(), c.seat.ip(), now + ban);
             }
         }
         self.remove(conn);
@@ -294,7 +295,7 @@ impl<L: Link> MatchCore<L> {
 
     /// Players whose grace ran out leave.
     fn expire_detached(&mut self, now: Instant) {
-        let expired: Vec<u64> = self
+        let expired: Vec<ConnId> = self
             .clients
             .iter()
             .filter(|(_, c)| c.detached_until.is_some_and(|t| now >= t))
@@ -307,7 +308,7 @@ impl<L: Link> MatchCore<L> {
 
     /// Takes a client out of the match (left, kicked, or closed as too slow). Dropping its
     /// record gives back its seat.
-    fn remove(&mut self, conn: u64) {
+    fn remove(&mut self, conn: ConnId) {
         if let Some(client) = self.clients.remove(&conn) {
             self.departed_bytes += client.link.bytes_out();
             self.departed_snapshots += client.snapshots_sent;

@@ -53,7 +53,7 @@ impl<L: Link> MatchCore<L> {
         let player_ids: HashMap<u32, &str> = self
             .clients
             .values()
-            .map(|c| (c.net_id, c.player_id.as_str()))
+            .map(|c| (c.net_id.0, c.player_id.as_str()))
             .collect();
         let record = MatchRecord {
             match_id: self.info.id.clone(),

@@ -20,6 +20,7 @@ use shared::arena::Arena;
 use shared::close_code::CloseCode;
 use shared::codec::decode_server;
 use shared::delta::Entry;
+use shared::ids::{ConnId, PlayerId};
 use shared::mirror::Mirror;
 use shared::protocol::{EndReason, Input, MatchEnded, ServerMsg, Welcome};
 
@@ -191,7 +192,7 @@ impl SimClient {
 pub struct Harness {
     core: MatchCore<MemLink>,
     now: Instant,
-    clients: BTreeMap<u64, SimClient>,
+    clients: BTreeMap<ConnId, SimClient>,
     next_conn: u64,
     ended: Option<EndReason>,
     /// Frames each new client's queue holds (the server's `outbox_frames`).
@@ -248,8 +249,8 @@ impl Harness {
 
     /// A new connection of `player` takes a seat and joins (a second connection of the same
     /// player is a reconnect or a replacement). Returns its connection id.
-    pub fn join(&mut self, player: &str) -> u64 {
-        let conn = self.next_conn;
+    pub fn join(&mut self, player: &str) -> ConnId {
+        let conn = ConnId(self.next_conn);
         self.next_conn += 1;
         let (_, seat) = self
             .core
@@ -280,7 +281,7 @@ impl Harness {
         );
         self.apply(Command::Join(Joiner {
             conn,
-            player_id: player.to_owned(),
+            player_id: PlayerId(player.to_owned()),
             name: player.to_owned(),
             link,
             seat,
@@ -290,7 +291,7 @@ impl Harness {
     }
 
     /// The client on `conn` holds `buttons` and aims at `aim` (its next input).
-    pub fn input(&mut self, conn: u64, buttons: u8, aim: u16) {
+    pub fn input(&mut self, conn: ConnId, buttons: u8, aim: u16) {
         let client = self.clients.get_mut(&conn).expect("a client");
         client.next_seq += 1;
         let input = Input {
@@ -302,16 +303,16 @@ impl Harness {
     }
 
     /// The connection vanishes without a close (the player may come back within the grace).
-    pub fn drop_connection(&mut self, conn: u64) {
+    pub fn drop_connection(&mut self, conn: ConnId) {
         self.disconnect(conn, true);
     }
 
     /// The client closes properly: it leaves at once.
-    pub fn leave(&mut self, conn: u64) {
+    pub fn leave(&mut self, conn: ConnId) {
         self.disconnect(conn, false);
     }
 
-    fn disconnect(&mut self, conn: u64, dropped: bool) {
+    fn disconnect(&mut self, conn: ConnId, dropped: bool) {
         if let Some(c) = self.clients.get(&conn) {
             lock(&c.link.0).gone = true;
         }
@@ -372,11 +373,11 @@ impl Harness {
         }
     }
 
-    pub fn client(&self, conn: u64) -> &SimClient {
+    pub fn client(&self, conn: ConnId) -> &SimClient {
         self.clients.get(&conn).expect("a client")
     }
 
-    pub fn client_mut(&mut self, conn: u64) -> &mut SimClient {
+    pub fn client_mut(&mut self, conn: ConnId) -> &mut SimClient {
         self.clients.get_mut(&conn).expect("a client")
     }
 

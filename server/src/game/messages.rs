@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use shared::delta::Entry;
+use shared::ids::{ConnId, NetId};
 use shared::protocol::{EndReason, Input};
 use tokio::sync::oneshot;
 
@@ -16,12 +17,12 @@ use crate::session::link::SessionLink;
 pub enum Command<L> {
     Join(Joiner<L>),
     Input {
-        conn: u64,
+        conn: ConnId,
         input: Input,
     },
     /// The session ended; `dropped`: without a proper close (the player may come back).
     Leave {
-        conn: u64,
+        conn: ConnId,
         dropped: bool,
     },
     /// Change timing from the next tick on.
@@ -37,7 +38,7 @@ pub enum Command<L> {
     /// Remove a player (by entity id) with the KICKED close code, and refuse them (and their
     /// address) a seat for `ban`.
     Kick {
-        entity: u32,
+        entity: NetId,
         ban: Duration,
         by: String,
     },
@@ -97,11 +98,11 @@ impl std::error::Error for TimingError {}
 pub enum MatchCmd {
     Join(Joiner<SessionLink>),
     Input {
-        conn: u64,
+        conn: ConnId,
         input: Input,
     },
     Leave {
-        conn: u64,
+        conn: ConnId,
         dropped: bool,
     },
     /// Figures for operators; `detail` adds one line per player.
@@ -123,7 +124,7 @@ pub enum MatchCmd {
         by: String,
     },
     Kick {
-        entity: u32,
+        entity: NetId,
         ban: Duration,
         by: String,
         reply: oneshot::Sender<bool>,

@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
+use shared::ids::ConnId;
 
 use crate::game::clients::{Baseline, Clients};
 use crate::game::history::History;
@@ -20,7 +21,7 @@ pub fn broadcast<L: Link>(
     clients: &mut Clients<L>,
     metrics: &Metrics,
     slow_limit: u32,
-) -> Vec<u64> {
+) -> Vec<ConnId> {
     let Some(latest) = history.latest().map(|f| f.tick) else {
         return Vec::new();
     };

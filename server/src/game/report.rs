@@ -1,6 +1,7 @@
 //! Match figures for the admin API and the operator console.
 
 use serde::Serialize;
+use shared::ids::{NetId, PlayerId};
 
 use crate::game::stats::TickFigures;
 
@@ -30,8 +31,8 @@ pub struct MatchReport {
 /// One player as operators see it.
 #[derive(Serialize, Debug, Clone)]
 pub struct PlayerReport {
-    pub entity: u32,
-    pub player_id: String,
+    pub entity: NetId,
+    pub player_id: PlayerId,
     pub name: String,
     /// Round trip of the server's WebSocket pings; `None` before the first answer.
     pub rtt_ms: Option<f64>,

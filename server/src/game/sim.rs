@@ -54,7 +54,7 @@ impl Sim {
     }
 
     /// Adds a living player at a free spawn point; returns its entity and network id.
-    pub fn add_player(&mut self, name: &str) -> (Entity, u32) {
+    pub fn add_player(&mut self, name: &str) -> (Entity, shared::ids::NetId) {
         let living: Vec<(i32, i32)> = self
             .world
             .query::<(&Player, &Position)>()
@@ -76,7 +76,7 @@ impl Sim {
             ))
             .id();
         self.names.insert(id.0, name.to_owned());
-        (entity, id.0)
+        (entity, shared::ids::NetId(id.0))
     }
 
     /// Stops a player whose connection dropped: no buttons held, queued inputs forgotten.
@@ -328,7 +328,7 @@ mod tests {
     #[test]
     fn flooded_inputs_move_one_step_per_tick() {
         let mut sim = Sim::new(&options(), open_arena());
-        let (e, id) = sim.add_player("a");
+        let (e, shared::ids::NetId(id)) = sim.add_player("a");
         let x0 = state(&mut sim, id).x;
         let mut seq = 0;
         for _ in 0..30 {
@@ -348,7 +348,7 @@ mod tests {
     #[test]
     fn replayed_sequence_numbers_are_ignored() {
         let mut sim = Sim::new(&options(), open_arena());
-        let (e, _) = sim.add_player("a");
+        let (e, shared::ids::NetId(_)) = sim.add_player("a");
         sim.queue_input(e, input(5, buttons::RIGHT, 0));
         sim.step();
         sim.queue_input(e, input(5, buttons::LEFT, 0));
@@ -361,8 +361,8 @@ mod tests {
     fn fire_rate_is_capped_and_hits_kill_and_score() {
         let mut sim = Sim::new(&options(), open_arena());
         // Spawns are 300 units apart on one line; both spawn points are free for two players.
-        let (shooter, sid) = sim.add_player("shooter");
-        let (_victim, vid) = sim.add_player("victim");
+        let (shooter, shared::ids::NetId(sid)) = sim.add_player("shooter");
+        let (_victim, shared::ids::NetId(vid)) = sim.add_player("victim");
         let (s, v) = (state(&mut sim, sid), state(&mut sim, vid));
         let aim = if v.x > s.x { 0 } else { 32768 };
         let mut fired = 0;
@@ -394,8 +394,8 @@ mod tests {
     #[test]
     fn the_dead_cannot_move_or_fire_and_respawn_after_the_delay() {
         let mut sim = Sim::new(&options(), open_arena());
-        let (shooter, sid) = sim.add_player("shooter");
-        let (victim, vid) = sim.add_player("victim");
+        let (shooter, shared::ids::NetId(sid)) = sim.add_player("shooter");
+        let (victim, shared::ids::NetId(vid)) = sim.add_player("victim");
         let (s, v) = (state(&mut sim, sid), state(&mut sim, vid));
         let aim = if v.x > s.x { 0 } else { 32768 };
         let mut seq = 0;
@@ -434,8 +434,8 @@ mod tests {
     #[test]
     fn score_limit_ends_the_match() {
         let mut sim = Sim::new(&options(), open_arena());
-        let (shooter, sid) = sim.add_player("shooter");
-        let (_v, vid) = sim.add_player("victim");
+        let (shooter, shared::ids::NetId(sid)) = sim.add_player("shooter");
+        let (_v, shared::ids::NetId(vid)) = sim.add_player("victim");
         let mut seq = 0;
         while sim.outcome().is_none() {
             let (s, v) = (state(&mut sim, sid), state(&mut sim, vid));
@@ -462,7 +462,7 @@ mod tests {
     #[test]
     fn tick_rate_change_keeps_projectiles_on_their_path_and_timers_in_real_time() {
         let mut sim = Sim::new(&options(), open_arena());
-        let (e, id) = sim.add_player("a");
+        let (e, shared::ids::NetId(id)) = sim.add_player("a");
         sim.queue_input(e, input(1, buttons::FIRE, 0));
         sim.step();
         for _ in 0..5 {

@@ -183,7 +183,7 @@ pub async fn kick(
     };
     let m = find(&state, &id)?;
     let kicked = ask(&m, |reply| MatchCmd::Kick {
-        entity,
+        entity: shared::ids::NetId(entity),
         ban,
         by: admin.sub.clone(),
         reply,

@@ -9,6 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::{BufMut, Bytes, BytesMut};
 use shared::close_code::CloseCode;
 use shared::codec::{decode_client, encode_server, snapshot_trailer};
+use shared::ids::{ConnId, PlayerId};
 use shared::protocol::{ClientMsg, ServerMsg};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::oneshot;
@@ -32,9 +33,9 @@ const CLOSE_LINGER: Duration = Duration::from_secs(5);
 
 /// Everything a connection task needs, gathered during the handshake.
 pub struct Session {
-    pub conn: u64,
+    pub conn: ConnId,
     pub handle: Arc<MatchHandle>,
-    pub player_id: String,
+    pub player_id: PlayerId,
     pub name: String,
     pub metrics: Arc<Metrics>,
     pub outbox_frames: usize,
@@ -112,9 +113,9 @@ pub async fn run(socket: WebSocket, s: Session) {
 /// One connection's task state: the socket, the link from its match, and its limits.
 struct Handler {
     socket: WebSocket,
-    conn: u64,
+    conn: ConnId,
     handle: Arc<MatchHandle>,
-    player_id: String,
+    player_id: PlayerId,
     metrics: Arc<Metrics>,
     end: SessionEnd,
     /// A close order taken from the link that is still to be carried out.

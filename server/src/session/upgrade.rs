@@ -112,7 +112,7 @@ pub async fn ws_handler(
     let session = Session {
         conn: state.next_conn_id(),
         handle,
-        player_id: claims.sub,
+        player_id: shared::ids::PlayerId(claims.sub),
         // Tokens from an external issuer carry names we did not check: the same rule as guest
         // names applies before anyone sees them.
         name: crate::http::guest::normalize_name(&claims.name)
