@@ -10,7 +10,7 @@ use shared::protocol::EndReason;
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
-use crate::game::messages::MatchCmd;
+use crate::game::messages::{Command, MatchCmd};
 use crate::registry::Registry;
 
 /// Whether the server is draining, and a way to wait for it to start.
@@ -76,10 +76,10 @@ pub async fn drain_on(
             "drain timeout: ending the remaining matches"
         );
         for m in left {
-            let end = MatchCmd::End {
+            let end = MatchCmd::apply(Command::End {
                 reason: EndReason::Shutdown,
                 by: "server shutdown".into(),
-            };
+            });
             let _ = m.inbox.send(end).await;
         }
         if tokio::time::timeout(GOODBYE, registry.all_ended())

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use serde_json::json;
-use server::game::messages::MatchCmd;
+use server::game::messages::{Command, MatchCmd};
 use shared::close_code::CloseCode;
 use shared::protocol::EndReason;
 use tests::{TestServer, close_code, eventually, read_until, snapshots};
@@ -26,7 +26,7 @@ async fn a_panicking_match_ends_alone() {
     let handle = server.state.registry.get(&doomed.match_id).expect("match");
     handle
         .inbox
-        .send(MatchCmd::InjectPanic)
+        .send(MatchCmd::apply(Command::InjectPanic))
         .await
         .expect("inject");
 

@@ -96,14 +96,11 @@ impl std::error::Error for TimingError {}
 
 /// A message to a running match task, through its bounded inbox.
 pub enum MatchCmd {
-    Join(Joiner<SessionLink>),
-    Input {
-        conn: ConnId,
-        input: Input,
-    },
-    Leave {
-        conn: ConnId,
-        dropped: bool,
+    /// A change, applied at the next tick; `reply` hears what it did (Configure and Kick
+    /// answer, the rest say [`Reply::Done`]).
+    Apply {
+        cmd: Command<SessionLink>,
+        reply: Option<oneshot::Sender<Reply>>,
     },
     /// Figures for operators; `detail` adds one line per player.
     Inspect {
@@ -114,21 +111,11 @@ pub enum MatchCmd {
     World {
         reply: oneshot::Sender<Option<(u32, Vec<Entry>)>>,
     },
-    Configure {
-        change: TimingChange,
-        by: String,
-        reply: oneshot::Sender<Result<MatchReport, TimingError>>,
-    },
-    End {
-        reason: EndReason,
-        by: String,
-    },
-    Kick {
-        entity: NetId,
-        ban: Duration,
-        by: String,
-        reply: oneshot::Sender<bool>,
-    },
-    #[cfg(debug_assertions)]
-    InjectPanic,
+}
+
+impl MatchCmd {
+    /// A change nobody waits on.
+    pub fn apply(cmd: Command<SessionLink>) -> MatchCmd {
+        MatchCmd::Apply { cmd, reply: None }
+    }
 }

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::{error, info};
 
 use crate::game::core::{MatchCore, guarded};
-use crate::game::messages::{Command, MatchCmd, Reply};
+use crate::game::messages::MatchCmd;
 use crate::results::ResultsLog;
 use crate::session::link::SessionLink;
 
@@ -116,42 +116,17 @@ pub async fn run(
 /// Hands one inbox message to the core: changes are applied, questions answered.
 fn deliver(core: &mut MatchCore<SessionLink>, cmd: MatchCmd, now: std::time::Instant) {
     match cmd {
-        MatchCmd::Join(j) => {
-            core.apply(Command::Join(j), now);
-        }
-        MatchCmd::Input { conn, input } => {
-            core.apply(Command::Input { conn, input }, now);
-        }
-        MatchCmd::Leave { conn, dropped } => {
-            core.apply(Command::Leave { conn, dropped }, now);
-        }
-        MatchCmd::End { reason, by } => {
-            core.apply(Command::End { reason, by }, now);
+        MatchCmd::Apply { cmd, reply } => {
+            let done = core.apply(cmd, now);
+            if let Some(reply) = reply {
+                let _ = reply.send(done);
+            }
         }
         MatchCmd::Inspect { detail, reply } => {
             let _ = reply.send(core.report(detail));
         }
         MatchCmd::World { reply } => {
             let _ = reply.send(core.world());
-        }
-        MatchCmd::Configure { change, by, reply } => {
-            if let Reply::Configured(r) = core.apply(Command::Configure { change, by }, now) {
-                let _ = reply.send(r);
-            }
-        }
-        MatchCmd::Kick {
-            entity,
-            ban,
-            by,
-            reply,
-        } => {
-            if let Reply::Kicked(k) = core.apply(Command::Kick { entity, ban, by }, now) {
-                let _ = reply.send(k);
-            }
-        }
-        #[cfg(debug_assertions)]
-        MatchCmd::InjectPanic => {
-            core.apply(Command::InjectPanic, now);
         }
     }
 }

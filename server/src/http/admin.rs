@@ -16,7 +16,7 @@ use tracing::info;
 use crate::app::AppState;
 use crate::auth::bearer::AdminAuth;
 use crate::error::AppError;
-use crate::game::messages::{MatchCmd, TimingChange};
+use crate::game::messages::{Command, MatchCmd, Reply, TimingChange};
 use crate::game::report::MatchReport;
 use crate::http::path::{ApiPath, ApiQuery};
 use crate::registry::MatchHandle;
@@ -48,6 +48,18 @@ async fn ask<T>(
             )
         })?
         .map_err(|_| AppError::no_such_match())
+}
+
+/// Applies a change at the match's next tick and waits for what it did.
+async fn apply(
+    m: &MatchHandle,
+    cmd: Command<crate::session::link::SessionLink>,
+) -> Result<Reply, AppError> {
+    ask(m, |reply| MatchCmd::Apply {
+        cmd,
+        reply: Some(reply),
+    })
+    .await
 }
 
 /// `GET /v1/admin/matches`: every match's figures.
@@ -115,14 +127,14 @@ pub async fn patch(
         tick_rate: body.tick_rate,
         snapshot_interval: body.snapshot_interval,
     };
-    ask(&m, |reply| MatchCmd::Configure {
+    let cmd = Command::Configure {
         change,
         by: admin.sub.clone(),
-        reply,
-    })
-    .await?
-    .map(Json)
-    .map_err(AppError::from)
+    };
+    match apply(&m, cmd).await? {
+        Reply::Configured(applied) => Ok(Json(applied?)),
+        other => unreachable!("a timing change answers Configured, not {other:?}"),
+    }
 }
 
 /// `DELETE /v1/admin/matches/{id}`: ends the match (results are written as usual).
@@ -132,10 +144,10 @@ pub async fn end(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Accepted>), AppError> {
     let m = find(&state, &id)?;
-    let cmd = MatchCmd::End {
+    let cmd = MatchCmd::apply(Command::End {
         reason: EndReason::Admin,
         by: admin.sub,
-    };
+    });
     m.inbox
         .send(cmd)
         .await
@@ -182,13 +194,12 @@ pub async fn kick(
             })?,
     };
     let m = find(&state, &id)?;
-    let kicked = ask(&m, |reply| MatchCmd::Kick {
+    let cmd = Command::Kick {
         entity: shared::ids::NetId(entity),
         ban,
         by: admin.sub.clone(),
-        reply,
-    })
-    .await?;
+    };
+    let kicked = matches!(apply(&m, cmd).await?, Reply::Kicked(true));
     if kicked {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -17,7 +17,7 @@ use tracing::{debug, info};
 
 use crate::game::clients::Joiner;
 use crate::game::link::{Flush, Outgoing};
-use crate::game::messages::MatchCmd;
+use crate::game::messages::{Command, MatchCmd};
 use crate::metrics::Metrics;
 use crate::registry::MatchHandle;
 use crate::seats::SeatGuard;
@@ -88,7 +88,7 @@ pub async fn run(socket: WebSocket, s: Session) {
     let end = if handler
         .handle
         .inbox
-        .send(MatchCmd::Join(joiner))
+        .send(MatchCmd::apply(Command::Join(joiner)))
         .await
         .is_err()
     {
@@ -98,10 +98,10 @@ pub async fn run(socket: WebSocket, s: Session) {
         let end = handler.serve().await;
         // The match may already have dropped us (too slow, replaced, ended); then this is ignored.
         let dropped = matches!(end, End::Gone);
-        let leave = MatchCmd::Leave {
+        let leave = MatchCmd::apply(Command::Leave {
             conn: handler.conn,
             dropped,
-        };
+        });
         let _ = handler.handle.inbox.send(leave).await;
         end
     };
@@ -330,10 +330,10 @@ impl Handler {
         self.metrics.bytes_in.fetch_add(data.len() as u64, Relaxed);
         match decode_client(&data) {
             Ok(ClientMsg::Input(input)) => {
-                let cmd = MatchCmd::Input {
+                let cmd = MatchCmd::apply(Command::Input {
                     conn: self.conn,
                     input,
-                };
+                });
                 match self.handle.inbox.try_send(cmd) {
                     Ok(()) => None,
                     Err(TrySendError::Full(_)) => {
