@@ -1,5 +1,7 @@
 //! Prints real frames (an input, a full snapshot and a delta snapshot from a real simulation)
 //! as hex, for docs/protocol.md: `cargo run -p server --example wire_examples`.
+// Test code: a missing value is a failed test, and `expect` says which.
+#![allow(clippy::expect_used)]
 
 use server::app::DEFAULT_MAP;
 use server::game::options::MatchOptions;

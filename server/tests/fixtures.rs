@@ -1,6 +1,8 @@
 //! Test vectors for clients in other languages (client-demo/web): real encoded messages with
 //! their decoded form, and a movement trace. Fails when the committed fixtures are stale;
 //! `UPDATE_FIXTURES=1 cargo test -p server --test fixtures` rewrites them.
+// Test code: a missing value is a failed test, and `expect` says which.
+#![allow(clippy::expect_used)]
 
 use std::path::PathBuf;
 

@@ -1,5 +1,7 @@
 //! The real `tickwire-server` process: dedicated mode, draining on SIGTERM with real clients,
 //! and a second signal exiting at once.
+// Test code: a missing value is a failed test, and `expect` says which.
+#![allow(clippy::expect_used)]
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -2,6 +2,8 @@
 //! sequence of snapshots (arbitrary, or valid ones with flipped bits) to a client mirror, never
 //! panics. The case count comes from `PROPTEST_CASES` (256 by default, the CI pass); a long run:
 //! `PROPTEST_CASES=200000 cargo test --release -p shared --test mirror_fuzz`.
+// Test code: a missing value is a failed test, and `expect` says which.
+#![allow(clippy::expect_used)]
 
 use proptest::prelude::*;
 use shared::arena::Arena;

@@ -11,6 +11,10 @@
 //! assert_eq!(h.client(a).mirror().entities(), h.replicated().as_slice());
 //! ```
 
+// A test tool: when what a test sets up does not hold (no seat, a frame that does not decode),
+// the test fails there, like an assertion, with the reason.
+#![allow(clippy::expect_used)]
+
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};

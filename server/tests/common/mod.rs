@@ -1,6 +1,8 @@
 //! Shared by the tests that run the real `tickwire-server` binary: start it on a free port
 //! (killed and reaped on drop) and read its address from its log.
 #![allow(dead_code)] // each test file uses a different part
+#![allow(clippy::expect_used)] // test code: a missing value is a failed test
+#![allow(unreachable_pub)] // shared by the test files that include it
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
