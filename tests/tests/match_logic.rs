@@ -208,7 +208,7 @@ fn a_kick_closes_with_kicked_and_bans_the_player_from_this_match() {
 }
 
 #[test]
-fn a_panic_ends_the_match_with_error_and_closes_with_1011() {
+fn a_panic_ends_the_match_with_error_and_closes_with_server_error() {
     let mut h = harness();
     let a = h.join("alice");
     h.run(3);

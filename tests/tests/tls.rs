@@ -87,15 +87,19 @@ async fn wss_with_a_generated_certificate() {
     assert!(first > 0, "snapshots flow over TLS");
     conn.close().await;
 
-    // Matchmaking on a TLS server hands out wss:// URLs (asked over HTTPS).
-    let mut mm = connect().await;
-    let request = format!(
-        "POST /v1/matchmake HTTP/1.1\r\nHost: localhost:{}\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        server.addr.port()
+    // Matchmaking over https:// with the client library hands out wss:// URLs.
+    let api = tickwire_client::Api::with_tls(
+        &format!("https://localhost:{}", server.addr.port()),
+        config.as_ref().clone(),
+    )
+    .expect("https client");
+    let ticket = api.matchmake(&token).await.expect("matchmake over https");
+    assert!(
+        ticket
+            .ws_url
+            .starts_with(&format!("wss://localhost:{}/", server.addr.port())),
+        "{}",
+        ticket.ws_url
     );
-    mm.write_all(request.as_bytes()).await.expect("request");
-    let mut answer = String::new();
-    mm.read_to_string(&mut answer).await.expect("response");
-    assert!(answer.contains("\"ws_url\":\"wss://localhost:"), "{answer}");
     let _ = std::fs::remove_dir_all(&dir);
 }
