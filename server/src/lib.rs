@@ -18,3 +18,4 @@ pub mod registry;
 pub mod results;
 pub mod seats;
 pub mod session;
+pub mod state;

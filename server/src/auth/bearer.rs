@@ -7,9 +7,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use shared::protocol::BEARER_SUBPROTOCOL_PREFIX;
 
-use crate::app::AppState;
 use crate::auth::{AuthError, Claims, TokenKind};
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// The token from `Authorization: Bearer <jwt>`, if any.
 pub fn from_authorization(headers: &HeaderMap) -> Option<&str> {

@@ -230,7 +230,7 @@ impl Harness {
 
     /// A match on the embedded map.
     pub fn with(options: MatchOptions, settings: CoreSettings) -> Harness {
-        let arena = Arena::from_json(crate::app::DEFAULT_MAP).expect("the embedded map loads");
+        let arena = Arena::from_json(crate::state::DEFAULT_MAP).expect("the embedded map loads");
         let now = Instant::now();
         let sim = Sim::new(&options, arena);
         let info = Arc::new(MatchInfo::new(

@@ -13,13 +13,13 @@ use shared::protocol::EndReason;
 use tokio::sync::oneshot;
 use tracing::info;
 
-use crate::app::AppState;
 use crate::auth::bearer::AdminAuth;
 use crate::error::AppError;
 use crate::game::messages::{Command, MatchCmd, Reply, TimingChange};
 use crate::game::report::MatchReport;
 use crate::http::path::{ApiPath, ApiQuery};
 use crate::registry::MatchHandle;
+use crate::state::AppState;
 
 /// A match answers within a tick; at 1 Hz that is a second.
 const REPLY_WITHIN: Duration = Duration::from_secs(3);

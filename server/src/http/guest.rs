@@ -4,10 +4,10 @@ use axum::Json;
 use axum::extract::State;
 use shared::api::{GuestLogin, GuestRequest};
 
-use crate::app::AppState;
 use crate::auth::TokenKind;
 use crate::error::AppError;
 use crate::http::json::JsonBody;
+use crate::state::AppState;
 
 /// Longest display name, in characters (after normalization).
 pub const MAX_NAME_CHARS: usize = 16;

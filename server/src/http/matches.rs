@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use axum::http::header::{CONNECTION, HOST, HeaderName};
 use shared::api::{MatchState, MatchSummary, MatchTicket};
 
-use crate::app::AppState;
 use crate::auth::bearer::PlayerAuth;
 use crate::error::AppError;
 use crate::game::options::{MatchOptionsRequest, resolve};
 use crate::http::json::JsonBody;
 use crate::listener::{Peer, Reached};
 use crate::registry::{Creator, MatchHandle};
+use crate::state::AppState;
 
 /// Where a client should connect for a match: `public_url` when configured; else the Host the
 /// client called if it names this server (its address, or `localhost` for a loopback address)

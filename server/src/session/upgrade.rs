@@ -10,27 +10,21 @@ use shared::api::Rejection;
 use shared::protocol::SUBPROTOCOL;
 use tracing::debug;
 
-use crate::app::AppState;
 use crate::auth::bearer::{from_authorization, from_subprotocols};
 use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
 use crate::http::path::ApiQuery;
 use crate::listener::{ConnSlot, Peer};
 use crate::registry::Seat;
+use crate::session::WRITE_BUFFER_CAP;
 use crate::session::connection::{self, Session};
+use crate::state::AppState;
 
 /// Bytes tungstenite reads into per `read` call. Its default (128 KiB) is zero-filled before
 /// every read, which cost 40 % of the server's CPU under 512 bots (perf: `memset`) and 128 KiB
 /// of memory per connection. Client messages are a few bytes (at most `max_message_bytes`,
 /// which a longer message still reaches over several reads), so 1 KiB holds dozens of them.
 const READ_BUFFER: usize = 1024;
-
-/// Most bytes tungstenite may hold unsent for one connection. Without a cap, a client that
-/// never reads but sends pings makes it queue a pong per ping, without bound (270 MiB in 2 s).
-/// Capped, a pong that does not fit waits (replaced by newer ones) and a message that does not
-/// fit fails the write. A session writes one message at a time and waits until it is flushed,
-/// so this only has to hold the largest message the server sends (the Welcome, with its map).
-pub const WRITE_BUFFER_CAP: usize = 64 * 1024;
 
 #[derive(Deserialize, Debug)]
 pub struct WsParams {

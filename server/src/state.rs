@@ -1,0 +1,155 @@
+//! `AppState`: what every handler shares (configuration, auth, the registry, metrics, the
+//! drain, connection places), built once at start. It knows no handler: the router in
+//! [`crate::app`] puts the two together.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use shared::arena::Arena;
+use tokio::sync::Semaphore;
+
+use crate::auth::Auth;
+use crate::config::Config;
+use crate::drain::Drain;
+use crate::http::rate_limit;
+use crate::metrics::Metrics;
+use crate::registry::Registry;
+use crate::results::ResultsLog;
+
+/// The map every match is played on, embedded so one binary deploys.
+pub const DEFAULT_MAP: &str = include_str!("../maps/arena.json");
+
+/// State shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub auth: Arc<Auth>,
+    pub registry: Arc<Registry>,
+    pub metrics: Arc<Metrics>,
+    pub drain: Arc<Drain>,
+    /// Loaded at start when `tls_cert` / `tls_key` are set.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// One permit per open connection (HTTP or WebSocket); a WebSocket session holds its
+    /// connection's permit until it ends.
+    pub connection_slots: Arc<Semaphore>,
+    /// Requests per address to the routes that create state; `None`: no limit.
+    pub http_budget: Option<
+        Arc<
+            tower_governor::governor::GovernorConfig<
+                rate_limit::PeerIp,
+                governor::middleware::NoOpMiddleware,
+            >,
+        >,
+    >,
+    conn_ids: Arc<AtomicU64>,
+}
+
+impl AppState {
+    /// Builds the state; fails on a bad map, results log, public key or TLS files.
+    pub fn new(config: Config) -> Result<AppState, String> {
+        let arena = match &config.map_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| format!("map_file {}: {e}", path.display()))
+                .and_then(|text| {
+                    Arena::from_json(&text).map_err(|e| format!("map_file {}: {e}", path.display()))
+                })?,
+            None => Arena::from_json(DEFAULT_MAP)?,
+        };
+        check_welcome_fits(&arena).map_err(|e| match &config.map_file {
+            Some(path) => format!("map_file {}: {e}", path.display()),
+            None => e,
+        })?;
+        let config = Arc::new(config);
+        let metrics = Arc::new(Metrics::default());
+        let mut auth = Auth::new(
+            &config.jwt_secret,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.token_lifetime,
+        );
+        if let Some(pem) = &config.jwt_public_key {
+            auth = auth.with_public_key(pem)?;
+        }
+        let auth = Arc::new(auth);
+        let connection_slots = Arc::new(Semaphore::new(config.max_connections as usize));
+        let tls = match &config.tls {
+            Some((cert, key)) => Some(crate::listener::load(cert, key)?),
+            None => None,
+        };
+        let results = match &config.results_log {
+            Some(path) => {
+                Some(Arc::new(ResultsLog::open(path).map_err(|e| {
+                    format!("results_log {}: {e}", path.display())
+                })?))
+            }
+            None => None,
+        };
+        let registry = Arc::new(Registry::new(
+            config.clone(),
+            metrics.clone(),
+            results,
+            arena,
+        ));
+        let http_budget = rate_limit::budget(config.http_rate_limit, config.http_rate_burst);
+        Ok(AppState {
+            config,
+            auth,
+            registry,
+            metrics,
+            drain: Arc::new(Drain::default()),
+            tls,
+            connection_slots,
+            http_budget,
+            conn_ids: Arc::new(AtomicU64::new(1)),
+        })
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> shared::ids::ConnId {
+        shared::ids::ConnId(self.conn_ids.fetch_add(1, Relaxed))
+    }
+}
+
+/// The Welcome carries the map, and a connection holds at most `WRITE_BUFFER_CAP` unsent bytes:
+/// a map whose Welcome would not fit could never be sent, so it is refused at start.
+fn check_welcome_fits(arena: &Arena) -> Result<(), String> {
+    use shared::protocol::{ServerMsg, Welcome};
+    let welcome = ServerMsg::Welcome(Welcome {
+        protocol_version: shared::protocol::PROTOCOL_VERSION,
+        match_id: String::new(),
+        player_id: String::new(),
+        entity: u32::MAX,
+        tick_rate: u16::MAX,
+        snapshot_interval: u16::MAX,
+        tick: u32::MAX,
+        score_limit: u16::MAX,
+        time_limit_secs: u32::MAX,
+        arena: arena.clone(),
+    });
+    // Room for the match and player ids (12 and 18 bytes today) and then some.
+    let size = shared::codec::encode_server(&welcome).len() + 256;
+    let cap = crate::session::WRITE_BUFFER_CAP;
+    if size > cap {
+        return Err(format!(
+            "the map makes a {size}-byte Welcome; a connection sends at most {cap} bytes at once"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Arena, DEFAULT_MAP, check_welcome_fits};
+    use shared::arena::Point;
+
+    #[test]
+    fn a_map_whose_welcome_cannot_be_sent_is_refused() {
+        let mut arena = Arena::from_json(DEFAULT_MAP).expect("default map");
+        assert!(check_welcome_fits(&arena).is_ok());
+        // Spawn points are not capped by the map rules; 20 000 of them make a list well over 64 KiB.
+        let spawn = arena.spawns[0];
+        arena.spawns = vec![Point { x: 99_000, ..spawn }; 20_000];
+        let err = check_welcome_fits(&arena).expect_err("too big");
+        assert!(err.contains("Welcome"), "{err}");
+    }
+}
