@@ -177,14 +177,26 @@ impl Handler {
         }
     }
 
-    /// Carries out a close order: at once, or after writing what the match queued before it.
+    /// Carries out a close order: at once, or after writing what the match queued before it
+    /// (for at most `CLOSE_LINGER`: a client that does not read still gets the close).
     async fn obey(&mut self, order: CloseOrder) -> End {
         if order.flush == Flush::Queued {
-            while let Ok(out) = self.end.outbox.try_recv() {
-                if let Err(e) = self.socket.send(Message::Binary(frame_of(out))).await {
-                    debug!(match_id = %self.handle.id, player_id = %self.player_id, error = %e, "write failed while closing");
-                    return End::Gone;
+            let (socket, outbox) = (&mut self.socket, &mut self.end.outbox);
+            let (metrics, stats) = (&self.metrics, &self.end.stats);
+            let flushed = tokio::time::timeout(CLOSE_LINGER, async {
+                while let Ok(out) = outbox.try_recv() {
+                    let frame = frame_of(out);
+                    let len = frame.len() as u64;
+                    socket.send(Message::Binary(frame)).await?;
+                    metrics.bytes_out.fetch_add(len, Relaxed);
+                    stats.bytes_out.fetch_add(len, Relaxed);
                 }
+                Ok::<(), axum::Error>(())
+            })
+            .await;
+            if let Ok(Err(e)) = flushed {
+                debug!(match_id = %self.handle.id, player_id = %self.player_id, error = %e, "write failed while closing");
+                return End::Gone;
             }
         }
         End::Close(order.code)
