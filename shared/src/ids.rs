@@ -43,9 +43,3 @@ impl std::fmt::Display for PlayerId {
         f.write_str(&self.0)
     }
 }
-
-impl From<&str> for PlayerId {
-    fn from(s: &str) -> PlayerId {
-        PlayerId(s.to_owned())
-    }
-}

@@ -210,7 +210,7 @@ impl<L: Link> MatchCore<L> {
         self.metrics.match_panics.fetch_add(1, Relaxed);
     }
 
-    fn join(&mut self, j: Joiner<L>, now: Instant) {
+    fn join(&mut self, mut j: Joiner<L>, now: Instant) {
         // The same player again: a reconnect within the grace, or a second connection that
         // replaces the first. Either way it takes over the entity, score and stats.
         let existing = self
@@ -221,14 +221,12 @@ impl<L: Link> MatchCore<L> {
         if let Some(mut client) = existing.and_then(|k| self.clients.remove(&k)) {
             let resumed = client.detached_until.is_some();
             let conn = j.conn;
-            let mut j = j;
             self.welcome(&mut j.link, &j.player_id, client.net_id);
             client.take_over(j, now);
             info!(match_id = %self.info.id, player_id = %client.player_id, entity = %client.net_id, resumed, "player back");
             self.clients.insert(conn, client);
             return;
         }
-        let mut j = j;
         let (entity, net_id) = self.sim.add_player(&j.name);
         self.welcome(&mut j.link, &j.player_id, net_id);
         info!(match_id = %self.info.id, player_id = %j.player_id, entity = %net_id, "player joined");

@@ -108,11 +108,6 @@ impl MatchInfo {
         self.ended.load(Relaxed)
     }
 
-    /// The live tick rate (an operator may have changed it).
-    pub fn live_tick_rate(&self) -> u16 {
-        self.tick_rate.load(Relaxed)
-    }
-
     /// The final record, once the match has ended.
     pub fn record(&self) -> Option<MatchRecord> {
         lock(&self.record).clone()

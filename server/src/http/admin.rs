@@ -133,7 +133,12 @@ pub async fn patch(
     };
     match apply(&m, cmd).await? {
         Reply::Configured(applied) => Ok(Json(applied?)),
-        other => unreachable!("a timing change answers Configured, not {other:?}"),
+        // The core answers a timing change with `Configured`; anything else is a server bug.
+        other => Err(AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("unexpected answer to a timing change: {other:?}"),
+        )),
     }
 }
 

@@ -79,7 +79,6 @@ pub async fn run(socket: WebSocket, s: Session) {
         player_id: s.player_id,
         metrics: s.metrics,
         end,
-        close_order: None,
         bucket: TokenBucket::new(s.input_rate_limit, Instant::now()),
         keepalive_timeout: s.keepalive_timeout,
         epoch: Instant::now(),
@@ -118,8 +117,6 @@ struct Handler {
     player_id: PlayerId,
     metrics: Arc<Metrics>,
     end: SessionEnd,
-    /// A close order taken from the link that is still to be carried out.
-    close_order: Option<CloseOrder>,
     bucket: TokenBucket,
     keepalive_timeout: Duration,
     /// Ping payloads are microseconds since this instant.
@@ -243,27 +240,26 @@ impl Handler {
             Message::Binary(b) => b.len() as u64,
             _ => 0,
         };
-        let sent = {
+        // A queued-flush order that arrives mid-write waits for this write, then is obeyed.
+        let (sent, order) = {
             let send = self.socket.send(msg);
             tokio::pin!(send);
             tokio::select! {
-            biased;
-            order = close_order(&mut self.end.close) => {
-                if order.flush == Flush::Now {
-                    return Some(End::Close(order.code));
+                biased;
+                order = close_order(&mut self.end.close) => {
+                    if order.flush == Flush::Now {
+                        return Some(End::Close(order.code));
+                    }
+                    (send.await, Some(order))
                 }
-                // Finish this write first; the order is carried out right after.
-                self.close_order = Some(order);
-                send.await
-            }
-            sent = &mut send => sent,
+                sent = &mut send => (sent, None),
             }
         };
         match sent {
             Ok(()) => {
                 self.metrics.bytes_out.fetch_add(len, Relaxed);
                 self.stats().bytes_out.fetch_add(len, Relaxed);
-                match self.close_order.take() {
+                match order {
                     Some(order) => Some(self.obey(order).await),
                     None => None,
                 }
