@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use crate::drain::drain_on;
 use crate::error::AppError;
 use crate::http::{
-    admin, console, deadline, guest, health, matches, rate_limit, security_headers, web,
+    admin, cluster, console, deadline, guest, health, matches, rate_limit, security_headers, web,
 };
 use crate::listener::HttpLimits;
 use crate::session::upgrade::ws_handler;
@@ -36,6 +36,20 @@ pub fn app(state: AppState) -> Router {
     if let Some(budget) = &state.http_budget {
         creating = creating.route_layer(rate_limit::layer(budget.clone()));
     }
+    // Actions on one match: answered by the node that runs it (routed there in a cluster).
+    let one_match = Router::new()
+        .route(
+            "/v1/admin/matches/{id}",
+            get(admin::detail).patch(admin::patch).delete(admin::end),
+        )
+        .route(
+            "/v1/admin/matches/{id}/players/{entity}",
+            delete(admin::kick),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cluster::route_to_owner,
+        ));
     let mut router = Router::new()
         .route("/", get(web::index))
         .route("/style.css", get(web::styles))
@@ -46,16 +60,12 @@ pub fn app(state: AppState) -> Router {
         .route("/admin.js", get(console::script))
         .route("/admin.css", get(console::styles))
         .route("/v1/admin/matches", get(admin::list))
-        .route(
-            "/v1/admin/matches/{id}",
-            get(admin::detail).patch(admin::patch).delete(admin::end),
-        )
-        .route(
-            "/v1/admin/matches/{id}/players/{entity}",
-            delete(admin::kick),
-        )
         .route("/v1/admin/drain", post(admin::drain))
+        .route("/v1/matches/{id}", get(matches::one))
+        .route("/v1/admin/cluster", get(cluster::admin_view))
+        .route("/v1/cluster/matches", post(cluster::create_for))
         .route("/v1/ws", get(ws_handler))
+        .merge(one_match)
         .merge(creating);
     // With its own address (`metrics_bind`, e.g. an internal interface), /metrics is served
     // only there; without one it stays here, as on the default loopback bind.
@@ -104,9 +114,16 @@ pub fn metrics_app(state: AppState) -> Router {
 /// TCP_NODELAY and a modest send buffer. With `metrics_bind` set, `/metrics` is served there too.
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
+    mut state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    state
+        .join_cluster(listener.local_addr()?)
+        .map_err(std::io::Error::other)?;
+    let (stopped, stop) = tokio::sync::oneshot::channel::<()>();
+    let membership = tokio::spawn(crate::cluster::sync::run(state.clone(), async {
+        let _ = stop.await;
+    }));
     let drained = drain_on(
         shutdown,
         state.drain.clone(),
@@ -146,5 +163,8 @@ pub async fn serve(
     // Let sessions finish saying goodbye (MatchEnded, the closing handshake) before returning:
     // every one holds a connection permit until it ends.
     let _ = tokio::time::timeout(SESSIONS_GOODBYE, slots.acquire_many(all)).await;
+    // Leave the cluster at once rather than by expiry.
+    let _ = stopped.send(());
+    let _ = membership.await;
     Ok(())
 }

@@ -113,6 +113,12 @@ pub struct SettingFlags {
     /// TLS private key, PEM [key: tls_key].
     #[arg(long, global = true)]
     pub tls_key: Option<String>,
+    /// Redis of the cluster, e.g. redis://127.0.0.1:6379 or rediss://… [key: redis_url].
+    #[arg(long, global = true)]
+    pub redis_url: Option<String>,
+    /// This node's id in the cluster (default: random) [key: node_id].
+    #[arg(long, global = true)]
+    pub node_id: Option<String>,
     /// Set any key: --set key=value (repeatable).
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -139,6 +145,8 @@ impl SettingFlags {
             ("results_log", &self.results_log),
             ("tls_cert", &self.tls_cert),
             ("tls_key", &self.tls_key),
+            ("redis_url", &self.redis_url),
+            ("node_id", &self.node_id),
         ];
         let mut pairs: Vec<(String, String)> = named
             .into_iter()

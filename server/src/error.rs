@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use shared::api::{ErrorBody, Rejection};
 
 use crate::auth::AuthError;
+use crate::cluster::ClusterError;
 use crate::game::messages::TimingError;
 use crate::game::options::InvalidOptions;
 use crate::registry::CreateError;
@@ -84,6 +85,19 @@ impl From<CreateError> for AppError {
                 "players from this address already have as many live matches as they may create",
             ),
             CreateError::TooManyFromAddress => Rejection::TooManyFromAddress.into(),
+        }
+    }
+}
+
+impl From<ClusterError> for AppError {
+    fn from(e: ClusterError) -> AppError {
+        match e {
+            ClusterError::Redis(_) => Rejection::ClusterUnavailable.into(),
+            ClusterError::Node(why) => AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "node_unavailable",
+                format!("no node could start a match: {why}"),
+            ),
         }
     }
 }

@@ -20,7 +20,7 @@ pub struct Metrics {
     pub overruns: AtomicU64,
     pub ticks_dropped: AtomicU64,
     tick_buckets: [AtomicU64; TICK_BUCKETS_US.len()],
-    tick_sum_ns: AtomicU64,
+    pub(crate) tick_sum_ns: AtomicU64,
     tick_max_ns: AtomicU64,
     pub matches: AtomicU64,
     pub players: AtomicU64,

@@ -149,6 +149,21 @@ impl Seats {
         self.holders.len()
     }
 
+    /// Whether `player` holds a seat here.
+    pub fn holds(&self, player: &str) -> bool {
+        self.holders.contains_key(player)
+    }
+
+    /// The players holding seats, for the cluster's copy of the seats.
+    pub fn holder_ids(&self) -> Vec<String> {
+        self.holders.keys().cloned().collect()
+    }
+
+    /// Whether `player` (or `ip`) is banned here now.
+    pub fn banned(&self, player: &str, ip: Option<IpAddr>, now: Instant) -> bool {
+        self.is_banned(player, ip, now)
+    }
+
     fn is_banned(&self, player: &str, ip: Option<IpAddr>, now: Instant) -> bool {
         self.bans.iter().any(|(who, until)| {
             now < *until

@@ -9,6 +9,7 @@ use shared::arena::Arena;
 use tokio::sync::Semaphore;
 
 use crate::auth::Auth;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::drain::Drain;
 use crate::http::rate_limit;
@@ -41,6 +42,9 @@ pub struct AppState {
             >,
         >,
     >,
+    /// This node's membership of a cluster (`redis_url`); set by [`crate::app::serve`] once
+    /// the listener's address is known.
+    pub cluster: Option<Arc<Cluster>>,
     conn_ids: Arc<AtomicU64>,
 }
 
@@ -100,8 +104,25 @@ impl AppState {
             tls,
             connection_slots,
             http_budget,
+            cluster: None,
             conn_ids: Arc::new(AtomicU64::new(1)),
         })
+    }
+
+    /// Joins the cluster configured by `redis_url` as the node listening on `bound` (its
+    /// address goes into what other nodes and players are told). No-op without `redis_url`.
+    pub fn join_cluster(&mut self, bound: std::net::SocketAddr) -> Result<(), String> {
+        let Some(c) = &self.config.cluster else {
+            return Ok(());
+        };
+        let tls = self.config.tls.is_some();
+        let public = self.config.public_url.as_deref();
+        let http = c.http_base(public, bound, tls);
+        let ws = crate::config::ClusterConfig::ws_base(public, bound, tls);
+        let cluster = Cluster::new(c, http, ws, self.config.seat_reservation)?;
+        tracing::info!(node = %cluster.node_id, http = %cluster.http_base, ws = %cluster.ws_base, "cluster node");
+        self.cluster = Some(Arc::new(cluster));
+        Ok(())
     }
 
     /// A fresh connection id.

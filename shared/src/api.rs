@@ -79,6 +79,13 @@ pub struct MatchSummary {
     pub state: MatchState,
     pub matchmaking: bool,
     pub private: bool,
+    /// In a cluster: the id of the node that runs the match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Where to connect to this match (no ticket): set by `GET /v1/matches/{id}` and in a
+    /// cluster's listings, so a client can find its match again after a drop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws_url: Option<String>,
 }
 
 /// Every error answer: a stable machine-readable `error` code and a human `message`.
@@ -139,11 +146,14 @@ pub enum Rejection {
     Banned,
     /// A private match, without its ticket or a reservation.
     TicketRequired,
+    /// A cluster node cannot reach Redis, so it cannot give a new seat (players already
+    /// holding one get back in).
+    ClusterUnavailable,
 }
 
 impl Rejection {
     /// Every rejection, in the order the metrics list them.
-    pub const ALL: [Rejection; 12] = [
+    pub const ALL: [Rejection; 13] = [
         Rejection::Draining,
         Rejection::TooManyFromAddress,
         Rejection::OriginNotAllowed,
@@ -156,12 +166,13 @@ impl Rejection {
         Rejection::MatchFull,
         Rejection::Banned,
         Rejection::TicketRequired,
+        Rejection::ClusterUnavailable,
     ];
 
     /// The HTTP status of the refusal.
     pub const fn status(self) -> u16 {
         match self {
-            Rejection::Draining => 503,
+            Rejection::Draining | Rejection::ClusterUnavailable => 503,
             Rejection::TooManyFromAddress => 429,
             Rejection::OriginNotAllowed | Rejection::Banned | Rejection::TicketRequired => 403,
             Rejection::TokenMissing
@@ -189,6 +200,7 @@ impl Rejection {
             Rejection::MatchFull => "match_full",
             Rejection::Banned => "banned",
             Rejection::TicketRequired => "ticket_required",
+            Rejection::ClusterUnavailable => "cluster_unavailable",
         }
     }
 
@@ -207,6 +219,7 @@ impl Rejection {
             Rejection::MatchFull => "match_full",
             Rejection::Banned => "banned",
             Rejection::TicketRequired => "ticket_required",
+            Rejection::ClusterUnavailable => "cluster_unavailable",
         }
     }
 
@@ -225,6 +238,9 @@ impl Rejection {
             Rejection::MatchFull => "the match is full",
             Rejection::Banned => "you were kicked from this match and may not rejoin yet",
             Rejection::TicketRequired => "this match is private: joining it needs its ticket",
+            Rejection::ClusterUnavailable => {
+                "the cluster's shared state (Redis) is unreachable: no new seats for now, try again shortly"
+            }
         }
     }
 }

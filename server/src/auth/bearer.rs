@@ -42,7 +42,11 @@ fn verified(
         AuthError::WrongKind if wrong_kind == StatusCode::FORBIDDEN => AppError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "an admin token is required",
+            if kind == TokenKind::Node {
+                "a node token is required"
+            } else {
+                "an admin token is required"
+            },
         ),
         e => AppError::unauthorized(e.to_string()),
     })
@@ -69,5 +73,17 @@ impl FromRequestParts<AppState> for AdminAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         verified(parts, state, TokenKind::Admin, StatusCode::FORBIDDEN).map(AdminAuth)
+    }
+}
+
+/// A request from another node of the cluster (a node token, signed with the shared secret).
+#[derive(Debug)]
+pub struct NodeAuth(pub Claims);
+
+impl FromRequestParts<AppState> for NodeAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        verified(parts, state, TokenKind::Node, StatusCode::FORBIDDEN).map(NodeAuth)
     }
 }

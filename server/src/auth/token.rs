@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub enum TokenKind {
     Player,
     Admin,
+    /// One cluster node calling another (creating a match there); minted per call, HS256 only.
+    Node,
 }
 
 /// The claims Tickwire puts in and expects of a token.

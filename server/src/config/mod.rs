@@ -103,6 +103,48 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Queue between sessions and one match.
     pub match_inbox: usize,
+    /// Set when `redis_url` is: this process is one node of a cluster.
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// The cluster settings (docs/cluster.md).
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// `redis://…` or `rediss://…`; may carry a password, so never logged.
+    pub redis_url: String,
+    pub node_id: String,
+    /// Where other nodes reach this one over HTTP; `None`: derived at start (see
+    /// [`ClusterConfig::http_base`]).
+    pub node_url: Option<String>,
+    pub heartbeat: Duration,
+    pub ttl: Duration,
+}
+
+impl ClusterConfig {
+    /// This node's HTTP base for other nodes: `node_url`, else `public_url` with ws → http
+    /// (wss → https), else the bound address.
+    pub fn http_base(&self, public_url: Option<&str>, bound: SocketAddr, tls: bool) -> String {
+        if let Some(u) = &self.node_url {
+            return u.clone();
+        }
+        match public_url {
+            Some(u) => match u.strip_prefix("wss://") {
+                Some(rest) => format!("https://{rest}"),
+                None => format!("http://{}", u.trim_start_matches("ws://")),
+            },
+            None if tls => format!("https://{bound}"),
+            None => format!("http://{bound}"),
+        }
+    }
+
+    /// This node's WebSocket base for clients: `public_url`, else the bound address.
+    pub fn ws_base(public_url: Option<&str>, bound: SocketAddr, tls: bool) -> String {
+        match public_url {
+            Some(u) => u.to_owned(),
+            None if tls => format!("wss://{bound}"),
+            None => format!("ws://{bound}"),
+        }
+    }
 }
 
 /// Smallest accepted HS256 secret, in bytes (RFC 7518 §3.2: at least the hash size).

@@ -51,6 +51,11 @@ pub struct RawConfig {
     pub map_file: String,
     pub tls_cert: String,
     pub tls_key: String,
+    pub redis_url: String,
+    pub node_id: String,
+    pub node_url: String,
+    pub cluster_heartbeat: String,
+    pub cluster_ttl: String,
 }
 
 impl Default for RawConfig {
@@ -100,12 +105,18 @@ impl Default for RawConfig {
             map_file: String::new(),
             tls_cert: String::new(),
             tls_key: String::new(),
+            redis_url: String::new(),
+            node_id: String::new(),
+            node_url: String::new(),
+            cluster_heartbeat: "1s".into(),
+            cluster_ttl: "5s".into(),
         }
     }
 }
 
-/// Keys whose values are secrets: printed as `<redacted>`.
-pub const SECRET_KEYS: [&str; 1] = ["jwt_secret"];
+/// Keys whose values are secrets: printed as `<redacted>` (`redis_url` only when it carries a
+/// password, `redis://user:password@host`).
+pub const SECRET_KEYS: [&str; 2] = ["jwt_secret", "redis_url"];
 
 impl RawConfig {
     /// The configuration as TOML, secrets redacted.
@@ -113,6 +124,9 @@ impl RawConfig {
         let mut shown = self.clone();
         if !shown.jwt_secret.is_empty() {
             shown.jwt_secret = "<redacted>".into();
+        }
+        if shown.redis_url.contains('@') {
+            shown.redis_url = "<redacted>".into();
         }
         toml::to_string(&shown).unwrap_or_default()
     }

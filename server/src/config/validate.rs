@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use crate::config::duration;
 use crate::config::raw::RawConfig;
-use crate::config::{Config, ConfigError, LogFormat, MIN_SECRET_BYTES, random_secret};
+use crate::config::{
+    ClusterConfig, Config, ConfigError, LogFormat, MIN_SECRET_BYTES, random_secret,
+};
 
 fn int<T: TryFrom<i64>>(key: &str, v: i64, lo: i64, hi: i64) -> Result<T, ConfigError> {
     if v < lo || v > hi {
@@ -102,8 +104,10 @@ impl RawConfig {
                 ));
             }
         };
+        let bind = addr("bind", &self.bind)?;
+        let cluster = self.cluster(bind, public_url.is_some(), jwt_secret_generated)?;
         Ok(Config {
-            bind: addr("bind", &self.bind)?,
+            bind,
             public_url,
             tick_rate,
             snapshot_interval: int(
@@ -214,7 +218,88 @@ impl RawConfig {
             map_file: optional(&self.map_file).map(PathBuf::from),
             tls,
             match_inbox: 1024,
+            cluster,
         })
+    }
+
+    /// The cluster settings when `redis_url` is set. Every node must accept every node's tokens
+    /// (a configured secret) and tell others where it is (an address they can reach).
+    fn cluster(
+        &self,
+        bind: SocketAddr,
+        has_public_url: bool,
+        secret_generated: bool,
+    ) -> Result<Option<ClusterConfig>, ConfigError> {
+        let Some(url) = optional(&self.redis_url) else {
+            return Ok(None);
+        };
+        let scheme_ok = ["redis://", "rediss://", "redis+unix://", "unix://"]
+            .iter()
+            .any(|s| url.starts_with(s));
+        // The error never echoes the URL: it may carry a password.
+        if !scheme_ok || redis::Client::open(url).is_err() {
+            return Err(ConfigError(
+                "redis_url: expected redis://host:port or rediss://host:port (optionally user:password@ and /db)".into(),
+            ));
+        }
+        if secret_generated {
+            return Err(ConfigError(
+                "redis_url needs a configured jwt_secret or jwt_secret_file: every node must accept the tokens every other node issues".into(),
+            ));
+        }
+        let node_id = match optional(&self.node_id) {
+            None => format!("{:08x}", rand::random::<u32>()),
+            Some(id)
+                if id.len() <= 64
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
+                id.to_owned()
+            }
+            Some(id) => {
+                return Err(ConfigError(format!(
+                    "node_id = {id:?}: at most 64 letters, digits, - and _"
+                )));
+            }
+        };
+        let node_url = match optional(&self.node_url) {
+            None => None,
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                Some(u.trim_end_matches('/').to_owned())
+            }
+            Some(u) => {
+                return Err(ConfigError(format!(
+                    "node_url = {u:?}: must start with http:// or https://"
+                )));
+            }
+        };
+        if !has_public_url && bind.ip().is_unspecified() {
+            return Err(ConfigError(format!(
+                "redis_url with bind = {bind}: set public_url (where players reach this node) \
+                 or bind a specific address, so other nodes can send players here"
+            )));
+        }
+        let heartbeat = dur(
+            "cluster_heartbeat",
+            &self.cluster_heartbeat,
+            Duration::from_millis(100),
+            10 * SEC,
+        )?;
+        let ttl = dur("cluster_ttl", &self.cluster_ttl, SEC, 120 * SEC)?;
+        if ttl < 2 * heartbeat {
+            return Err(ConfigError(format!(
+                "cluster_ttl = {:?}: must be at least twice cluster_heartbeat ({:?}), or one late refresh drops the node",
+                self.cluster_ttl, self.cluster_heartbeat
+            )));
+        }
+        Ok(Some(ClusterConfig {
+            redis_url: url.to_owned(),
+            node_id,
+            node_url,
+            heartbeat,
+            ttl,
+        }))
     }
 
     /// The HS256 secret from `jwt_secret` or `jwt_secret_file` (not both), else a generated one.

@@ -74,12 +74,17 @@ impl MatchInfo {
         if self.is_ended() {
             return Err(Refusal::Full);
         }
-        let ticket_ok = match (&self.ticket, ticket) {
+        let ticket_ok = self.ticket_ok(ticket);
+        seats::take(&self.seats, player, ip, ticket_ok, Instant::now())
+    }
+
+    /// Whether `ticket` lets a player without a seat in: always for a public match.
+    pub fn ticket_ok(&self, ticket: Option<&str>) -> bool {
+        match (&self.ticket, ticket) {
             (None, _) => true,
             (Some(want), Some(got)) => constant_time_eq(want.as_bytes(), got.as_bytes()),
             (Some(_), None) => false,
-        };
-        seats::take(&self.seats, player, ip, ticket_ok, Instant::now())
+        }
     }
 
     /// The seats, for matchmaking (reserve, cancel, purge, count).

@@ -28,8 +28,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
 
 /// Prometheus text exposition.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    let mut text = state.metrics.render();
+    if let Some(cluster) = &state.cluster {
+        cluster.render_metrics(&mut text);
+    }
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

@@ -1,4 +1,5 @@
-//! Matches: `POST /v1/matchmake`, `POST /v1/matches`, `GET /v1/matches`.
+//! Matches: `POST /v1/matchmake`, `POST /v1/matches`, `GET /v1/matches`,
+//! `GET /v1/matches/{id}` — on one server, or across the cluster when `redis_url` is set.
 
 use axum::Json;
 use axum::extract::State;
@@ -26,6 +27,9 @@ fn ws_url(state: &AppState, req: &Requester, m: &MatchHandle, ticket: bool) -> S
         _ => String::new(),
     };
     let id = &m.id;
+    if let Some(cluster) = &state.cluster {
+        return format!("{}/v1/ws?match={id}{ticket}", cluster.ws_base);
+    }
     if let Some(base) = &state.config.public_url {
         return format!("{base}/v1/ws?match={id}{ticket}");
     }
@@ -103,6 +107,10 @@ pub async fn matchmake(
     if state.drain.is_draining() {
         return Err(AppError::draining());
     }
+    if let Some(cluster) = &state.cluster {
+        let ticket = crate::cluster::matchmaker::matchmake(&state, cluster, &claims.sub).await?;
+        return Ok(([(CONNECTION, "close")], Json(ticket)));
+    }
     let defaults = || {
         let req = MatchOptionsRequest {
             matchmaking: Some(true),
@@ -138,16 +146,20 @@ pub async fn create(
         ip: req.ip,
     };
     let handle = state.registry.create(options, Some(creator))?;
+    // Listed across the cluster at once; a failed publish is retried at each refresh.
+    if let Err(e) = crate::cluster::sync::refresh(&state).await {
+        tracing::warn!(error = %e, "new match not yet published to the cluster");
+    }
     let ticket = MatchTicket {
         match_id: handle.id.clone(),
         ws_url: ws_url(&state, &req, &handle, true),
         ticket: handle.ticket.clone(),
-        summary: Some(summary(&handle)),
+        summary: Some(summary(&state, &req, &handle)),
     };
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
-fn summary(m: &MatchHandle) -> MatchSummary {
+fn summary(state: &AppState, req: &Requester, m: &MatchHandle) -> MatchSummary {
     MatchSummary {
         id: m.id.clone(),
         players: u32::try_from(m.players()).unwrap_or(u32::MAX),
@@ -164,12 +176,46 @@ fn summary(m: &MatchHandle) -> MatchSummary {
         },
         matchmaking: m.options.matchmaking,
         private: m.options.private,
+        node: state.cluster.as_ref().map(|c| c.node_id.clone()),
+        ws_url: Some(ws_url(state, req, m, false)),
     }
 }
 
-/// Lists running matches.
-pub async fn list(State(state): State<AppState>) -> Json<Vec<MatchSummary>> {
-    Json(state.registry.list().iter().map(|m| summary(m)).collect())
+/// Lists running matches: this server's, or the whole cluster's.
+pub async fn list(
+    State(state): State<AppState>,
+    req: Requester,
+) -> Result<Json<Vec<MatchSummary>>, AppError> {
+    if let Some(cluster) = &state.cluster {
+        let all = cluster.matches(None).await?;
+        return Ok(Json(all.iter().map(|(m, _)| m.summary()).collect()));
+    }
+    Ok(Json(
+        state
+            .registry
+            .list()
+            .iter()
+            .map(|m| summary(&state, &req, m))
+            .collect(),
+    ))
+}
+
+/// One match, wherever in the cluster it runs, with where to connect to it: how a client that
+/// lost its connection finds its match again. 404 once the match (or its node) is gone.
+pub async fn one(
+    State(state): State<AppState>,
+    req: Requester,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<MatchSummary>, AppError> {
+    if let Some(m) = state.registry.get(&id).filter(|m| !m.is_ended()) {
+        return Ok(Json(summary(&state, &req, &m)));
+    }
+    if let Some(cluster) = &state.cluster
+        && let Some(m) = cluster.find(&id).await?
+    {
+        return Ok(Json(m.summary()));
+    }
+    Err(AppError::no_such_match())
 }
 
 #[cfg(test)]

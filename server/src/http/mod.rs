@@ -1,6 +1,7 @@
 //! HTTP API handlers (JSON in, JSON out, errors as [`crate::error::AppError`]).
 
 pub mod admin;
+pub mod cluster;
 pub mod console;
 pub mod deadline;
 pub mod guest;

@@ -80,6 +80,12 @@ pub async fn ws_handler(
         return reject(&state, Rejection::NoSuchMatch);
     };
     let ip = peer.map(|axum::Extension(Peer(addr))| addr.ip());
+    if let Some(cluster) = &state.cluster
+        && let Err(why) =
+            cluster_seat(cluster, &handle, &claims.sub, ip, params.ticket.as_deref()).await
+    {
+        return reject(&state, why);
+    }
     // The seat is a guard from here on: every early return below gives it back by dropping it.
     let (seat, mut guard) = match handle.take_seat(&claims.sub, ip, params.ticket.as_deref()) {
         Ok(taken) => taken,
@@ -128,6 +134,42 @@ pub async fn ws_handler(
         // A failed upgrade drops the callback, and the seat guard in it with it.
         .on_upgrade(move |socket| connection::run(socket, session))
         .into_response()
+}
+
+/// In a cluster, Redis counts the seats (a node may have reserved one here for a player it
+/// placed): a player with no seat on this node gets one only if the cluster grants it, and it
+/// is then reserved locally for the take that follows. A player holding a seat here (a
+/// reconnect) needs no Redis, so reconnections work while Redis is away.
+async fn cluster_seat(
+    cluster: &crate::cluster::Cluster,
+    handle: &crate::registry::MatchHandle,
+    player: &str,
+    ip: Option<std::net::IpAddr>,
+    ticket: Option<&str>,
+) -> Result<(), Rejection> {
+    let now = std::time::Instant::now();
+    if handle.seats().holds(player) {
+        return Ok(());
+    }
+    if handle.seats().banned(player, ip, now) {
+        return Err(Rejection::Banned);
+    }
+    let ticket_ok = handle.ticket_ok(ticket);
+    match cluster
+        .take(&handle.id, player, ticket_ok, handle.options.max_players)
+        .await
+    {
+        Ok(crate::cluster::Take::Granted) => {
+            handle.seats().reserve(player, ip, &mut None, now);
+            Ok(())
+        }
+        Ok(crate::cluster::Take::Full) => Err(Rejection::MatchFull),
+        Ok(crate::cluster::Take::NeedsTicket) => Err(Rejection::TicketRequired),
+        Err(e) => {
+            debug!(error = %e, "no seat from the cluster");
+            Err(Rejection::ClusterUnavailable)
+        }
+    }
 }
 
 /// Messages per second a connection may send: the configured limit, or twice the tick rate plus
