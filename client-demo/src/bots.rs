@@ -16,7 +16,7 @@ use crate::procfs;
 use crate::stats::{ServerFigures, percentile};
 use tickwire_client::Api;
 use tickwire_client::ClientError;
-use tickwire_client::{ConnectOptions, Connection, Event, connect_with_retry};
+use tickwire_client::{ConnectOptions, Connection, Event};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -384,14 +384,13 @@ async fn play(
         Connection::connect(&ticket.ws_url, &login.token, ConnectOptions::default()).await?;
     loop {
         match drive(&mut conn, rng, deadline, stats, workload).await {
-            // A dropped connection: come back as the same player (the server holds the entity).
+            // A dropped connection: come back as the same player (the server holds the entity),
+            // wherever the match runs; if it is gone (its node died), matchmake again.
             Err(e) if e.is_transient() => {
                 stats.connected.store(false, Relaxed);
                 shared.error(&e);
                 let left = deadline.saturating_duration_since(Instant::now());
-                let opts = ConnectOptions::default();
-                conn =
-                    connect_with_retry(&ticket.ws_url, &login.token, opts, left, |_, _| {}).await?;
+                conn.rejoin(api, left).await?;
                 shared.reconnects.fetch_add(1, Relaxed);
             }
             other => return other,

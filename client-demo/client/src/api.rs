@@ -89,6 +89,19 @@ impl Api {
         Self::json(self.http.get(format!("{}/v1/matches", self.base))).await
     }
 
+    /// One match, wherever it runs (in a cluster, any node answers), with where to connect to
+    /// it; `None` once it is gone (ended, or its node died).
+    pub async fn match_status(&self, match_id: &str) -> Result<Option<MatchSummary>, ClientError> {
+        let req = self
+            .http
+            .get(format!("{}/v1/matches/{match_id}", self.base));
+        match Self::json(req).await {
+            Ok(m) => Ok(Some(m)),
+            Err(ClientError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The text at `url` (the server's Prometheus exposition, usually `/metrics`).
     pub async fn metrics_text(&self, url: &str) -> Result<String, ClientError> {
         Ok(self.http.get(url).send().await?.text().await?)

@@ -57,6 +57,15 @@ impl Default for ConnectOptions {
     }
 }
 
+/// Where [`Connection::rejoin`] got the player back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejoined {
+    /// The same match (and, within the reconnect grace, the same entity).
+    SameMatch,
+    /// The old match was gone, so matchmaking found another.
+    NewMatch,
+}
+
 /// Something the server sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -146,6 +155,59 @@ impl Connection {
             ..fresh
         };
         Ok(())
+    }
+
+    /// Gets back into play after a drop, in a cluster or not. Tries the match's address; when
+    /// that fails, asks `api` (any node) where the match runs now and tries there, with backoff
+    /// (100 ms doubling to 2 s), until `give_up_after`. Once the match is gone (ended, or its
+    /// node died and left the cluster), matchmakes again with the same token and joins the new
+    /// match. Says which of the two happened.
+    pub async fn rejoin(
+        &mut self,
+        api: &crate::Api,
+        give_up_after: Duration,
+    ) -> Result<Rejoined, ClientError> {
+        let deadline = tokio::time::Instant::now() + give_up_after;
+        let t = self.target.clone();
+        let mut url = t.ws_url.clone();
+        let mut delay = Duration::from_millis(100);
+        let (fresh, how) = loop {
+            let failed = match Connection::connect(&url, &t.token, t.opts.clone()).await {
+                Ok(c) => break (c, Rejoined::SameMatch),
+                Err(e) if e.is_transient() || e.status() == Some(404) => e,
+                Err(e) => return Err(e),
+            };
+            match api.match_status(&self.welcome.match_id).await {
+                Ok(Some(m)) => url = m.ws_url.unwrap_or(url),
+                Ok(None) => {
+                    let ticket = api.matchmake(&t.token).await?;
+                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                    let c = connect_with_retry(
+                        &ticket.ws_url,
+                        &t.token,
+                        t.opts.clone(),
+                        left,
+                        |_, _| {},
+                    )
+                    .await?;
+                    break (c, Rejoined::NewMatch);
+                }
+                // The node asked is away too: keep trying until the deadline.
+                Err(e) if e.is_transient() => {}
+                Err(e) => return Err(e),
+            }
+            if tokio::time::Instant::now() + delay >= deadline {
+                return Err(failed);
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(2));
+        };
+        let bytes = self.bytes_received;
+        *self = Connection {
+            bytes_received: bytes + fresh.bytes_received,
+            ..fresh
+        };
+        Ok(how)
     }
 
     /// Sends one input with the next sequence number; returns that number.

@@ -57,6 +57,14 @@ impl ClientError {
         }
     }
 
+    /// The HTTP status of a refused call or handshake.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
     /// Whether retrying might help: the network or a momentarily busy server, not a refusal.
     pub fn is_transient(&self) -> bool {
         match self {

@@ -48,7 +48,9 @@ pub mod interp;
 pub mod predict;
 
 pub use api::Api;
-pub use connection::{ConnectOptions, Connection, Event, TokenTransport, connect_with_retry};
+pub use connection::{
+    ConnectOptions, Connection, Event, Rejoined, TokenTransport, connect_with_retry,
+};
 pub use error::ClientError;
 pub use interp::Interpolator;
 pub use predict::Predictor;

@@ -6,7 +6,7 @@ import { Predictor } from "./predict.js";
 import { Interpolator } from "./interp.js";
 import { draw, fit } from "./render.js";
 import { BUTTONS, projectilePosition } from "./rules.js";
-import { CLOSE_MESSAGES, PlayerError, explainFailedJoin, login, matchmake, openSocket } from "./net.js";
+import { CLOSE_MESSAGES, PlayerError, explainFailedJoin, login, matchStatus, matchmake, openSocket } from "./net.js";
 
 const $ = (id) => document.getElementById(id);
 const MOVES = { KeyW: BUTTONS.UP, ArrowUp: BUTTONS.UP, KeyS: BUTTONS.DOWN, ArrowDown: BUTTONS.DOWN,
@@ -159,7 +159,7 @@ async function onClose(g, ev) {
   if (dropped && g.attempt < MAX_RECONNECTS) {
     const attempt = g.attempt + 1;
     banner(`Connection lost — reconnecting (attempt ${attempt} of ${MAX_RECONNECTS})…`);
-    setTimeout(() => { if (game === g) connect(g.ticket, g.auth, attempt); }, Math.min(250 * 2 ** (attempt - 1), 3000));
+    setTimeout(() => { if (game === g) retry(g, attempt); }, Math.min(250 * 2 ** (attempt - 1), 3000));
     return;
   }
   game = null;
@@ -170,6 +170,33 @@ async function onClose(g, ev) {
   else if (!g.opened && g.attempt > 0) message(`Could not reconnect: ${await explainFailedJoin(g.ticket.match_id)}`);
   else if (!g.opened) message(await explainFailedJoin(g.ticket.match_id));
   else message(CLOSE_MESSAGES[ev.code] || `Disconnected (code ${ev.code}).`);
+}
+
+/**
+ * One reconnection attempt. The first goes to the old address; later ones ask the server where
+ * the match runs now (in a cluster it may be another node), and when it is gone (ended, or its
+ * node died) go back to matchmaking with the same login.
+ */
+async function retry(g, attempt) {
+  if (attempt === 1) return connect(g.ticket, g.auth, attempt);
+  let where;
+  try {
+    where = await matchStatus(g.ticket.match_id);
+  } catch {
+    return connect(g.ticket, g.auth, attempt);
+  }
+  if (game !== g) return;
+  if (where) return connect({ ...g.ticket, ws_url: where.ws_url || g.ticket.ws_url }, g.auth, attempt);
+  banner("That match is gone — finding a new one…");
+  try {
+    const ticket = await matchmake(g.auth.token);
+    if (game === g) connect(ticket, g.auth, attempt);
+  } catch (e) {
+    game = null;
+    banner("");
+    show("start");
+    message(e instanceof PlayerError ? e.message : `Something went wrong: ${e.message}`);
+  }
 }
 
 function showResults(ended) {

@@ -47,6 +47,22 @@ async function call(method, path, token, body) {
 export function login(name) { return call("POST", "/v1/auth/guest", null, { name }); }
 export function matchmake(token) { return call("POST", "/v1/matchmake", token); }
 
+/**
+ * Where a match runs now (in a cluster any node answers, with the owner's `ws_url`), or null
+ * once it is gone (ended, or its node died). Throws PlayerError when the server cannot say.
+ */
+export async function matchStatus(matchId) {
+  let res;
+  try {
+    res = await fetch(`/v1/matches/${encodeURIComponent(matchId)}`);
+  } catch {
+    throw new PlayerError("The server is unreachable. Check your connection and try again.");
+  }
+  if (res.status === 404) return null;
+  if (!res.ok) throw new PlayerError(`The server answered ${res.status}.`);
+  return res.json();
+}
+
 /** Why a WebSocket that never opened failed: browsers hide the HTTP status, so ask. */
 export async function explainFailedJoin(matchId) {
   try {

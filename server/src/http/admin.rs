@@ -224,6 +224,11 @@ pub async fn drain(
     if state.drain.start() {
         info!(target: "tickwire::audit", admin = %admin.sub, "drain requested");
     }
+    // In a cluster, the answer comes once Redis says this node is draining: from then on no
+    // node places players here. (If Redis is away, the next refresh that reaches it does.)
+    if let Err(e) = crate::cluster::sync::refresh(&state).await {
+        tracing::warn!(error = %e, "draining: could not tell the cluster yet");
+    }
     let accepted = Accepted {
         match_id: None,
         state: "draining".into(),

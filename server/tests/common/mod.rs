@@ -8,6 +8,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod redis;
+
 pub const SECRET: &str = "process-test-secret-0123456789abcdef";
 
 /// The server process; killed and reaped when dropped, so a failing test leaves nothing behind.

@@ -1,0 +1,411 @@
+//! A cluster on a real `redis-server` with real `tickwire-server` processes: matchmaking across
+//! nodes, seats that never over-fill, a killed node leaving on its own, drains, reconnection
+//! through another node, and a Redis outage.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::redis::RedisServer;
+use common::{SECRET, Server};
+use futures_util::future::join_all;
+use shared::api::MatchSummary;
+use tickwire_client::{Api, ClientError, ConnectOptions, Connection, Event, Rejoined};
+
+/// Short so the tests are quick; the defaults are 1 s and 5 s.
+const HEARTBEAT: &str = "250ms";
+const TTL: Duration = Duration::from_secs(2);
+
+struct Node {
+    process: Server,
+    api: Api,
+    base: String,
+}
+
+fn node(redis: &RedisServer, id: &str) -> Node {
+    let ttl = format!("cluster_ttl={}s", TTL.as_secs());
+    let heartbeat = format!("cluster_heartbeat={HEARTBEAT}");
+    let (process, addr) = common::start(&[
+        "--redis-url",
+        &redis.url(),
+        "--node-id",
+        id,
+        "--set",
+        &ttl,
+        "--set",
+        &heartbeat,
+        // Every test player comes from 127.0.0.1.
+        "--set",
+        "http_rate_limit=0",
+        "--set",
+        "max_connections_per_ip=1000",
+    ]);
+    let base = format!("http://{addr}");
+    Node {
+        process,
+        api: Api::new(&base),
+        base,
+    }
+}
+
+/// Waits until every node sees `count` live nodes (they have all refreshed once).
+async fn until_nodes(nodes: &[&Node], count: usize) {
+    for n in nodes {
+        poll(Duration::from_secs(10), "every node listed", || async {
+            let m = n
+                .api
+                .metrics_text(&format!("{}/metrics", n.base))
+                .await
+                .ok()?;
+            m.contains(&format!("tickwire_cluster_nodes {count}"))
+                .then_some(())
+        })
+        .await;
+    }
+}
+
+async fn poll<T, F: Future<Output = Option<T>>>(
+    within: Duration,
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn login(api: &Api, name: impl AsRef<str>) -> String {
+    api.guest_login(name.as_ref())
+        .await
+        .expect("guest login")
+        .token
+}
+
+async fn join(ws_url: &str, token: &str) -> Connection {
+    Connection::connect(ws_url, token, ConnectOptions::default())
+        .await
+        .expect("connect")
+}
+
+async fn snapshots(conn: &mut Connection, n: usize) {
+    let mut seen = 0;
+    while seen < n {
+        let ev = tokio::time::timeout(Duration::from_secs(5), conn.next_event())
+            .await
+            .expect("a message within 5 s")
+            .expect("the connection stays up");
+        if matches!(ev, Event::Snapshot { .. }) {
+            seen += 1;
+        }
+    }
+}
+
+fn admin_token() -> String {
+    let auth = server::auth::Auth::new(
+        SECRET.as_bytes(),
+        "tickwire",
+        "tickwire",
+        Duration::from_secs(600),
+    );
+    auth.issue("admin:test", "test", server::auth::TokenKind::Admin)
+        .expect("sign")
+        .0
+}
+
+fn on(node: &Node, ws_url: &str) -> bool {
+    ws_url.starts_with(&node.base.replace("http://", "ws://"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matchmaking_through_one_node_lands_in_the_open_match_of_another() {
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+
+    let first = login(&a.api, "first").await;
+    let opened = a.api.matchmake(&first).await.expect("matchmake on a");
+    assert!(
+        on(&a, &opened.ws_url),
+        "equal nodes: a hosts its own new match"
+    );
+    let mut c1 = join(&opened.ws_url, &first).await;
+
+    let second = login(&b.api, "second").await;
+    let placed = b.api.matchmake(&second).await.expect("matchmake on b");
+    assert_eq!(placed.match_id, opened.match_id, "b filled a's open match");
+    assert!(
+        on(&a, &placed.ws_url),
+        "and points the player at a: {}",
+        placed.ws_url
+    );
+    let mut c2 = join(&placed.ws_url, &second).await;
+    assert_eq!(c2.welcome.match_id, opened.match_id);
+    snapshots(&mut c1, 2).await;
+    snapshots(&mut c2, 2).await;
+
+    // Both nodes list the match with its owner.
+    for n in [&a, &b] {
+        let m = poll(Duration::from_secs(5), "two players listed", || async {
+            let all = n.api.matches().await.ok()?;
+            all.into_iter()
+                .find(|m| m.id == opened.match_id && m.players == 2)
+        })
+        .await;
+        assert_eq!(m.node.as_deref(), Some("a"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn players_matchmaking_through_alternating_nodes_fill_matches_to_exactly_capacity() {
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+    let nodes = [&a, &b];
+
+    let tokens = join_all((0..64).map(|i| login(&nodes[i % 2].api, format!("bot{i}")))).await;
+    // All at once: the seats are decided in Redis, whichever node a player asked.
+    let tickets = join_all(
+        tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| nodes[i % 2].api.matchmake(t)),
+    )
+    .await;
+    let tickets: Vec<_> = tickets.into_iter().map(|t| t.expect("matchmake")).collect();
+    let conns = join_all(
+        tickets
+            .iter()
+            .zip(&tokens)
+            .map(|(t, tok)| join(&t.ws_url, tok)),
+    )
+    .await;
+
+    let mut per_match = std::collections::BTreeMap::<String, usize>::new();
+    for c in &conns {
+        *per_match.entry(c.welcome.match_id.clone()).or_default() += 1;
+    }
+    assert_eq!(
+        per_match.values().copied().collect::<Vec<_>>(),
+        [16, 16, 16, 16],
+        "64 players in 4 full matches: {per_match:?}"
+    );
+    let listed: Vec<MatchSummary> = poll(Duration::from_secs(5), "64 players listed", || async {
+        let all = a.api.matches().await.ok()?;
+        (all.iter().map(|m| m.players).sum::<u32>() == 64).then_some(all)
+    })
+    .await;
+    assert!(
+        listed.iter().all(|m| m.players == 16 && m.capacity == 16),
+        "{listed:?}"
+    );
+
+    // A full cluster sends the next player to a new match.
+    let late = login(&b.api, "late").await;
+    let t = b.api.matchmake(&late).await.expect("matchmake");
+    assert!(!per_match.contains_key(&t.match_id), "never over-filled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_leaves_every_listing_within_the_ttl_and_new_players_go_elsewhere() {
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let mut b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+
+    let token = login(&b.api, "p").await;
+    let on_b = b.api.matchmake(&token).await.expect("matchmake");
+    assert!(on(&b, &on_b.ws_url));
+    let _player = join(&on_b.ws_url, &token).await;
+    poll(Duration::from_secs(5), "a lists b's match", || async {
+        let all = a.api.matches().await.ok()?;
+        all.iter().any(|m| m.id == on_b.match_id).then_some(())
+    })
+    .await;
+
+    let _ = b.process.0.kill(); // SIGKILL: no goodbye to Redis
+    let killed = Instant::now();
+    poll(
+        TTL + Duration::from_secs(1),
+        "b's match gone from a's listing",
+        || async {
+            let all = a.api.matches().await.ok()?;
+            all.iter().all(|m| m.id != on_b.match_id).then_some(())
+        },
+    )
+    .await;
+    assert!(killed.elapsed() <= TTL + Duration::from_secs(1));
+    assert_eq!(
+        a.api.match_status(&on_b.match_id).await.expect("status"),
+        None,
+        "asking for the dead node's match: gone"
+    );
+
+    let other = login(&a.api, "q").await;
+    let t = a.api.matchmake(&other).await.expect("matchmake");
+    assert_ne!(t.match_id, on_b.match_id);
+    assert!(
+        on(&a, &t.ws_url),
+        "the only live node hosts it: {}",
+        t.ws_url
+    );
+    join(&t.ws_url, &other).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draining_node_gets_no_new_players() {
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+
+    let token = login(&a.api, "stays").await;
+    let on_a = a.api.matchmake(&token).await.expect("matchmake");
+    assert!(on(&a, &on_a.ws_url));
+    let mut stays = join(&on_a.ws_url, &token).await;
+
+    let drained = reqwest::Client::new()
+        .post(format!("{}/v1/admin/drain", a.base))
+        .bearer_auth(admin_token())
+        .send()
+        .await
+        .expect("drain");
+    assert_eq!(drained.status(), 202);
+
+    // At once, through either node: not a's open match, and not on a.
+    for n in [&a, &b] {
+        let t = login(&b.api, "newcomer").await;
+        match n.api.matchmake(&t).await {
+            Ok(ticket) => {
+                assert_ne!(ticket.match_id, on_a.match_id);
+                assert!(on(&b, &ticket.ws_url), "{}", ticket.ws_url);
+            }
+            Err(ClientError::Status { status, error, .. }) => {
+                assert_eq!(status, 503, "the draining node itself refuses");
+                assert_eq!(error.map(|e| e.error).as_deref(), Some("draining"));
+            }
+            Err(e) => panic!("matchmake: {e}"),
+        }
+    }
+    // Its match plays on.
+    snapshots(&mut stays, 3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_player_reconnects_through_the_other_node_into_the_same_entity() {
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+
+    let token = login(&a.api, "flaky").await;
+    let t = a.api.matchmake(&token).await.expect("matchmake");
+    assert!(on(&a, &t.ws_url));
+    let mut conn = join(&t.ws_url, &token).await;
+    let entity = conn.welcome.entity;
+    snapshots(&mut conn, 2).await;
+    conn.sever().await;
+
+    // Asking the other node where the match is gives the owner's address.
+    let status = b.api.match_status(&t.match_id).await.expect("status");
+    let ws_url = status
+        .and_then(|m| m.ws_url)
+        .expect("the match, with its ws_url");
+    assert!(on(&a, &ws_url), "{ws_url}");
+    let how = conn
+        .rejoin(&b.api, Duration::from_secs(10))
+        .await
+        .expect("rejoin");
+    assert_eq!(how, Rejoined::SameMatch);
+    assert_eq!(conn.welcome.entity, entity, "the same entity");
+    snapshots(&mut conn, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_whose_node_died_goes_back_to_matchmaking() {
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let mut b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+
+    let token = login(&b.api, "orphan").await;
+    let t = b.api.matchmake(&token).await.expect("matchmake");
+    assert!(on(&b, &t.ws_url));
+    let mut conn = join(&t.ws_url, &token).await;
+    let _ = b.process.0.kill();
+
+    // Until b's entry expires, a still says where the match was (and the client retries
+    // there); once it has, the match is gone and the client matchmakes again.
+    let started = Instant::now();
+    let how = conn
+        .rejoin(&a.api, Duration::from_secs(15))
+        .await
+        .expect("rejoin");
+    assert_eq!(how, Rejoined::NewMatch);
+    assert!(
+        started.elapsed() < TTL + Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_ne!(conn.welcome.match_id, t.match_id);
+    snapshots(&mut conn, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matches_carry_on_through_a_redis_outage_and_matchmaking_recovers() {
+    let mut redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+
+    let token = login(&a.api, "player").await;
+    let t = a.api.matchmake(&token).await.expect("matchmake");
+    let mut conn = join(&t.ws_url, &token).await;
+    snapshots(&mut conn, 2).await;
+
+    redis.stop();
+    let newcomer = login(&b.api, "newcomer").await;
+    let refused = b
+        .api
+        .matchmake(&newcomer)
+        .await
+        .expect_err("no Redis, no seats");
+    match refused {
+        ClientError::Status { status, error, .. } => {
+            assert_eq!(status, 503);
+            assert_eq!(
+                error.map(|e| e.error).as_deref(),
+                Some("cluster_unavailable")
+            );
+        }
+        e => panic!("expected a 503, got {e}"),
+    }
+    // The match plays on, and its player can come back (the seat is held on the node).
+    snapshots(&mut conn, 30).await;
+    conn.sever().await;
+    conn.reconnect(Duration::from_secs(5))
+        .await
+        .expect("reconnect during the outage");
+    snapshots(&mut conn, 2).await;
+
+    redis.resume();
+    let placed = poll(Duration::from_secs(10), "matchmaking back", || async {
+        b.api.matchmake(&newcomer).await.ok()
+    })
+    .await;
+    assert_eq!(placed.match_id, t.match_id, "the match was published again");
+    join(&placed.ws_url, &newcomer).await;
+    let listed = poll(Duration::from_secs(5), "both players listed", || async {
+        let all = b.api.matches().await.ok()?;
+        all.into_iter()
+            .find(|m| m.id == t.match_id && m.players == 2)
+    })
+    .await;
+    assert_eq!(listed.node.as_deref(), Some("a"));
+}
