@@ -2,6 +2,8 @@
 //! nodes, seats that never over-fill, a killed node leaving on its own, drains, reconnection
 //! through another node, and a Redis outage.
 
+#![allow(clippy::expect_used)] // test code: a missing value is a failed test
+
 mod common;
 
 use std::time::{Duration, Instant};
