@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command. Installs what the tests need when it is missing (Debian's prometheus for
-# promtool, Debian's chromium and playwright-core from npm for the browser tests), then runs
+# promtool, Debian's redis-server for the cluster tests, Debian's chromium and playwright-core
+# from npm for the browser tests), then runs
 # every Rust test, the JS tests against the Rust fixtures, the browser tests, and a short soak.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing ${missing[*]}"
   sudo_=""

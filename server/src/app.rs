@@ -72,7 +72,10 @@ pub fn app(state: AppState) -> Router {
     if state.config.metrics_bind.is_none() {
         router = router.route("/metrics", get(health::metrics));
     }
-    let policies = security_headers::Policies::new(state.config.public_url.as_deref());
+    let policies = security_headers::Policies::new(
+        state.config.public_url.as_deref(),
+        &state.config.connect_src,
+    );
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

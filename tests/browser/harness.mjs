@@ -1,6 +1,7 @@
 // Test harness for the browser tests: the real server and bots binaries (built by cargo) on
 // loopback, and Debian's Chromium driven by playwright-core.
 import { spawn, execFileSync } from "node:child_process";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -18,6 +19,7 @@ export function startServer(args = []) {
   });
   const stop = () => { if (child.exitCode === null) child.kill("SIGKILL"); };
   return new Promise((resolve, reject) => {
+    // `kill` is SIGKILL: what a crashed machine looks like to the rest of a cluster.
     const timer = setTimeout(() => { stop(); reject(new Error("server did not start in 20 s")); }, 20000);
     let buffered = "";
     child.stderr.on("data", (chunk) => {
@@ -27,6 +29,27 @@ export function startServer(args = []) {
     });
     child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${buffered}`)); });
   });
+}
+
+/**
+ * A real redis-server on a free loopback port with no persistence (scripts/test.sh installs
+ * Debian's package); resolves to { url, stop }.
+ */
+export async function startRedis() {
+  const port = await new Promise((resolve) => {
+    const probe = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  const child = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" });
+  const stop = () => { if (child.exitCode === null) child.kill("SIGKILL"); };
+  await waitFor(() => new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1", () => { s.end(); resolve(true); });
+    s.on("error", () => resolve(false));
+  }), 10000, "redis-server");
+  return { url: `redis://127.0.0.1:${port}`, stop };
 }
 
 /** An admin token from the real `admin-token` subcommand. */

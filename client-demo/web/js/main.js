@@ -292,7 +292,7 @@ window.__tickwire = {
     if (!g || !g.welcome) return { phase, message: $("message").textContent };
     const c = $("canvas"), t = fit(c, g.welcome.arena), r = c.getBoundingClientRect();
     const toPage = (x, y) => { const [sx, sy] = t.toScreen(x, y); return [r.left + (sx * r.width) / c.width, r.top + (sy * r.height) / c.height]; };
-    return { phase, entity: g.welcome.entity, tickRate: g.rate, rtt: g.rtt, hud: $("hud").textContent, reconnects, lastBanner,
+    return { phase, matchId: g.welcome.match_id, entity: g.welcome.entity, tickRate: g.rate, rtt: g.rtt, hud: $("hud").textContent, reconnects, lastBanner,
       players: (g.lastView?.players || []).map((p) => ({ ...p, page: toPage(p.x, p.y) })),
       message: $("message").textContent };
   },

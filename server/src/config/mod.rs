@@ -67,6 +67,9 @@ pub struct Config {
     pub guest_login: bool,
     /// Browser origins allowed to open WebSockets besides the server's own; `*` allows any.
     pub allowed_origins: Vec<String>,
+    /// More places the game page may open WebSockets to (its CSP `connect-src`), e.g. every
+    /// node of a cluster: `wss://*.play.example`.
+    pub connect_src: Vec<String>,
     /// Whether upgrades without an Origin header (native clients) are allowed.
     pub allow_missing_origin: bool,
     /// Largest WebSocket message and frame accepted from a client.

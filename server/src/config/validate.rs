@@ -95,6 +95,18 @@ impl RawConfig {
                 )));
             }
         }
+        for src in &self.connect_src {
+            let scheme_ok = ["ws://", "wss://", "http://", "https://"]
+                .iter()
+                .any(|s| src.starts_with(s));
+            let clean =
+                !src.contains(|c: char| c.is_whitespace() || c == ';' || c == ',' || c == '\'');
+            if !scheme_ok || !clean {
+                return Err(ConfigError(format!(
+                    "connect_src: {src:?} must be a CSP source like wss://*.play.example or ws://10.0.0.5:8080"
+                )));
+            }
+        }
         let tls = match (optional(&self.tls_cert), optional(&self.tls_key)) {
             (None, None) => None,
             (Some(c), Some(k)) => Some((PathBuf::from(c), PathBuf::from(k))),
@@ -167,6 +179,7 @@ impl RawConfig {
             )?,
             guest_login: self.guest_login,
             allowed_origins: self.allowed_origins.clone(),
+            connect_src: self.connect_src.clone(),
             allow_missing_origin: self.allow_missing_origin,
             max_message_bytes: int("max_message_bytes", self.max_message_bytes, 64, 1 << 20)?,
             input_rate_limit: int("input_rate_limit", self.input_rate_limit, 0, 10_000)?,

@@ -22,9 +22,13 @@ pub struct Policies {
 
 impl Policies {
     /// `public_url`, when set, is where game pages open their WebSockets (allowed besides the
-    /// page's own origin).
-    pub fn new(public_url: Option<&str>) -> Policies {
-        let extra = public_url.map(origin_of).unwrap_or_default();
+    /// page's own origin); `connect_src` lists more such places (a cluster's other nodes).
+    pub fn new(public_url: Option<&str>, connect_src: &[String]) -> Policies {
+        let mut extra = public_url.map(origin_of).unwrap_or_default();
+        for src in connect_src {
+            extra.push(' ');
+            extra.push_str(src);
+        }
         let page = format!(
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
              connect-src 'self'{extra}; base-uri 'none'; form-action 'none'; \
@@ -72,20 +76,26 @@ mod tests {
 
     #[test]
     fn the_page_policy_allows_the_public_websocket_origin() {
-        let p = Policies::new(Some("wss://play.example.com/base"));
+        let p = Policies::new(Some("wss://play.example.com/base"), &[]);
         let page = p.page.to_str().expect("ascii");
         assert!(
             page.contains("connect-src 'self' wss://play.example.com;"),
             "{page}"
         );
         assert!(page.contains("frame-ancestors 'none'"));
-        let local = Policies::new(None);
+        let local = Policies::new(None, &[]);
         assert!(
             local
                 .page
                 .to_str()
                 .expect("ascii")
                 .contains("connect-src 'self';")
+        );
+        let cluster = Policies::new(None, &["wss://*.play.example".to_owned()]);
+        let page = cluster.page.to_str().expect("ascii");
+        assert!(
+            page.contains("connect-src 'self' wss://*.play.example;"),
+            "{page}"
         );
     }
 }
