@@ -4,6 +4,10 @@ const history = new Map();      // match id -> [{p50, p99, max, budget}]
 let token = sessionStorage.getItem("tickwire-admin-token") || "";
 
 const $ = (id) => document.getElementById(id);
+let holdStatusUntil = 0;        // an action's message stays up this long before the poll's
+
+/** Shows what an action did, for a few seconds. */
+function say(text) { $("status").textContent = text; holdStatusUntil = Date.now() + 5000; }
 function fmt(n, digits = 2) { return n == null ? "–" : Number(n).toFixed(digits); }
 
 async function api(method, path, body) {
@@ -30,9 +34,9 @@ function makeRow(id) {
   apply.onclick = async () => {
     try {
       await api("PATCH", `/v1/admin/matches/${id}`, { tick_rate: Number(rate.value) });
-      $("status").textContent = `tick rate of ${id} set to ${rate.value} Hz`;
+      say(`tick rate of ${id} set to ${rate.value} Hz`);
       rate.dataset.dirty = "";
-    } catch (e) { $("status").textContent = "change refused: " + e.message; }
+    } catch (e) { say("change refused: " + e.message); }
   };
   rate.oninput = () => { rate.dataset.dirty = "1"; };
   edit.append(rate, " ", apply);
@@ -123,12 +127,55 @@ async function poll() {
     renderRows(matches);
     matches.forEach(drawChart);
     $("status").dataset.ok = "1";
-    if (!$("status").textContent.startsWith("tick rate")) $("status").textContent = `${matches.length} matches · updated ${new Date().toLocaleTimeString()}`;
+    if (Date.now() > holdStatusUntil) $("status").textContent = `${matches.length} matches · updated ${new Date().toLocaleTimeString()}`;
     return true;
   } catch (e) {
     $("status").textContent = "error: " + e.message;
     return false;
   }
+}
+
+/** Replaces a table body's rows: one per item, cells from `cells(item)`, keyed by `key`. */
+function fillTable(tbody, items, key, cells, extra) {
+  const rows = items.map((item) => {
+    const tr = document.createElement("tr");
+    tr.dataset.key = key(item);
+    for (const [cls, text] of cells(item)) tr.appendChild(Object.assign(document.createElement("td"), { className: cls, textContent: text }));
+    if (extra) tr.appendChild(extra(item));
+    return tr;
+  });
+  tbody.replaceChildren(...rows);
+}
+
+/** Every node and match of the cluster (any node answers; actions go to the match's owner). */
+async function pollCluster() {
+  let view;
+  try { view = await api("GET", "/v1/admin/cluster"); } catch (e) {
+    $("cluster-status").textContent = "· " + e.message;
+    return;
+  }
+  $("cluster").hidden = !view.enabled;
+  if (!view.enabled) return;
+  $("cluster-status").textContent = `· answered by ${view.node} · ${view.nodes.length} nodes · ${view.matches.length} matches`;
+  fillTable($("nodes"), view.nodes, (n) => n.id, (n) => [
+    ["id", n.id], ["state", n.draining ? "draining" : "live"], ["version", n.version], ["address", n.ws],
+    ["players", String(n.players)], ["matches", `${n.matches}/${n.max_matches}`], ["budget", fmt(n.budget_used * 100, 1) + " %"],
+  ]);
+  fillTable($("cluster-matches"), view.matches, (m) => m.id, (m) => [
+    ["id", m.id], ["node", m.node], ["state", m.state], ["players", `${m.players}/${m.capacity}`],
+    ["seats", `${m.seats_taken}/${m.capacity}`], ["tick-rate", String(m.tick_rate)],
+    ["kind", m.private ? "private" : m.matchmaking ? "matchmaking" : "by id"],
+  ], (m) => {
+    const td = document.createElement("td");
+    const end = Object.assign(document.createElement("button"), { textContent: "End", className: "danger end-remote" });
+    end.onclick = async () => {
+      if (!confirm(`End match ${m.id} on node ${m.node}?`)) return;
+      try { await api("DELETE", `/v1/admin/matches/${m.id}`); say(`ended ${m.id} on ${m.node}`); }
+      catch (e) { say("end refused: " + e.message); }
+    };
+    td.append(end);
+    return td;
+  });
 }
 
 async function start() {
@@ -140,6 +187,8 @@ async function start() {
   sessionStorage.setItem("tickwire-admin-token", token);
   $("login").hidden = true; $("console").hidden = false;
   setInterval(poll, 1000);
+  pollCluster();
+  setInterval(pollCluster, 1000);
 }
 
 $("connect").onclick = () => { token = $("token").value.trim(); start(); };

@@ -411,3 +411,87 @@ async fn matches_carry_on_through_a_redis_outage_and_matchmaking_recovers() {
     .await;
     assert_eq!(listed.node.as_deref(), Some("a"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_actions_on_a_match_are_routed_to_its_owner_from_any_node() {
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+    let token = login(&b.api, "p").await;
+    let t = b.api.matchmake(&token).await.expect("matchmake");
+    assert!(on(&b, &t.ws_url));
+    let _player = join(&t.ws_url, &token).await;
+
+    let http = reqwest::Client::new();
+    let admin = admin_token();
+    let detail = http
+        .get(format!("{}/v1/admin/matches/{}", a.base, t.match_id))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("detail through a");
+    assert_eq!(detail.status(), 200);
+    let detail: serde_json::Value = detail.json().await.expect("json");
+    assert_eq!(detail["id"], t.match_id.as_str());
+
+    // No token, no routing: a stranger cannot make nodes call each other.
+    let anonymous = http
+        .get(format!("{}/v1/admin/matches/{}", a.base, t.match_id))
+        .send()
+        .await
+        .expect("detail");
+    assert_eq!(anonymous.status(), 401);
+
+    let patched = http
+        .patch(format!("{}/v1/admin/matches/{}", a.base, t.match_id))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "tick_rate": 60 }))
+        .send()
+        .await
+        .expect("patch through a");
+    assert_eq!(patched.status(), 200, "{:?}", patched.text().await);
+    poll(Duration::from_secs(5), "60 Hz listed", || async {
+        let m = b.api.match_status(&t.match_id).await.ok()??;
+        (m.tick_rate == 60).then_some(())
+    })
+    .await;
+
+    let view: serde_json::Value = http
+        .get(format!("{}/v1/admin/cluster", a.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("cluster view")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(view["enabled"], true);
+    let mut nodes: Vec<&str> = view["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    nodes.sort_unstable();
+    assert_eq!(nodes, ["a", "b"]);
+    let listed = view["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .find(|m| m["id"] == t.match_id.as_str())
+        .expect("b's match in the view");
+    assert_eq!(listed["node"], "b");
+
+    let ended = http
+        .delete(format!("{}/v1/admin/matches/{}", a.base, t.match_id))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("end through a");
+    assert_eq!(ended.status(), 202);
+    poll(Duration::from_secs(5), "the match gone", || async {
+        (b.api.match_status(&t.match_id).await.ok()? == None).then_some(())
+    })
+    .await;
+}
