@@ -491,7 +491,12 @@ async fn admin_actions_on_a_match_are_routed_to_its_owner_from_any_node() {
         .expect("end through a");
     assert_eq!(ended.status(), 202);
     poll(Duration::from_secs(5), "the match gone", || async {
-        (b.api.match_status(&t.match_id).await.ok()? == None).then_some(())
+        b.api
+            .match_status(&t.match_id)
+            .await
+            .ok()?
+            .is_none()
+            .then_some(())
     })
     .await;
 }
