@@ -1,22 +1,12 @@
 #!/usr/bin/env bash
-# The test command. Installs what the tests need when it is missing (Debian's prometheus for
-# promtool, Debian's redis-server for the cluster tests, Debian's chromium and playwright-core
-# from npm for the browser tests), then runs
-# every Rust test, the JS tests against the Rust fixtures, the browser tests, and a short soak.
+# The test command. Installs what the tests need when it is missing (scripts/test-deps.sh:
+# Debian's prometheus, redis-server, protobuf-compiler and chromium; playwright-core from npm for
+# the browser tests), then runs every Rust test, the JS tests against the Rust fixtures, the
+# browser tests, and a short soak.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "== installing ${missing[*]}"
-  sudo_=""
-  [ "$(id -u)" = 0 ] || sudo_="sudo"
-  $sudo_ apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/test-deps.sh
 
 echo "== cargo test --workspace"
 cargo test --workspace

@@ -54,6 +54,11 @@ pub struct DedicatedArgs {
     /// Seed of the match's RNG.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Speak the Agones SDK: Ready once listening, health pings, match id and player count as
+    /// labels, Shutdown after the results are written (builds with the `agones` feature).
+    #[cfg(feature = "agones")]
+    #[arg(long)]
+    pub agones: bool,
 }
 
 /// Flags for configuration keys. Precedence: defaults ← `--config` file ← `TICKWIRE_*` ← flags.

@@ -1,5 +1,6 @@
 //! Dedicated mode: one match per process, for orchestrators. The process exits 0 when the match
-//! ends and writes the match's results as JSON to a file or stdout.
+//! ends and writes the match's results as JSON to a file or stdout. With `--agones` (cargo
+//! feature `agones`) it also speaks the Agones SDK lifecycle ([`crate::agones`]).
 
 use std::path::Path;
 
@@ -34,6 +35,12 @@ pub async fn run(
         ..Default::default()
     };
     let options = resolve(&request, &config).map_err(|e| format!("dedicated: {e}"))?;
+    // Before anything else: without its SDK server a game server under Agones is useless.
+    #[cfg(feature = "agones")]
+    let mut agones = match args.agones {
+        true => Some(crate::agones::Lifecycle::connect().await?),
+        false => None,
+    };
     let bind = config.bind;
     let listener = TcpListener::bind(bind)
         .await
@@ -55,6 +62,10 @@ pub async fn run(
         "join: POST http://{addr}/v1/auth/guest {{\"name\": ...}}, then connect to {base}/v1/ws?match={} with the token",
         handle.id
     );
+    #[cfg(feature = "agones")]
+    if let Some(agones) = &mut agones {
+        agones.ready(handle.clone()).await?;
+    }
     let registry = state.registry.clone();
     let ended = async move {
         tokio::select! {
@@ -72,6 +83,11 @@ pub async fn run(
         None => println!("{json}"),
     }
     info!(match_id = %handle.id, reason = %record.reason, "dedicated match over");
+    // Only now, with the results on disk (or printed), may Agones take the pod away.
+    #[cfg(feature = "agones")]
+    if let Some(agones) = agones {
+        agones.shutdown().await?;
+    }
     Ok(())
 }
 

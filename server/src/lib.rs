@@ -1,6 +1,8 @@
 //! Tickwire's server: HTTP API, JWT auth, WebSocket sessions, the match registry and the
 //! fixed-tick simulation with delta replication. `main.rs` is a thin wrapper around [`app`].
 
+#[cfg(feature = "agones")]
+pub mod agones;
 pub mod app;
 pub mod auth;
 pub mod cli;

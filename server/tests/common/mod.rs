@@ -30,8 +30,17 @@ pub fn start(args: &[&str]) -> (Server, String) {
 
 /// Like [`start`], and also hands over the rest of the server's stderr, line by line.
 pub fn start_logged(args: &[&str]) -> (Server, String, std::sync::mpsc::Receiver<String>) {
+    start_with_env(args, &[])
+}
+
+/// Like [`start_logged`], with more environment variables.
+pub fn start_with_env(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Server, String, std::sync::mpsc::Receiver<String>) {
     let child = Command::new(env!("CARGO_BIN_EXE_tickwire-server"))
         .args(args)
+        .envs(env.iter().copied())
         .args(["--bind", "127.0.0.1:0", "--set", "results_log="])
         .env("TICKWIRE_JWT_SECRET", SECRET)
         .stdout(Stdio::piped())
