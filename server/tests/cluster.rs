@@ -25,9 +25,14 @@ struct Node {
 }
 
 fn node(redis: &RedisServer, id: &str) -> Node {
+    node_logged(redis, id).0
+}
+
+/// A node, and the rest of its log lines.
+fn node_logged(redis: &RedisServer, id: &str) -> (Node, std::sync::mpsc::Receiver<String>) {
     let ttl = format!("cluster_ttl={}s", TTL.as_secs());
     let heartbeat = format!("cluster_heartbeat={HEARTBEAT}");
-    let (process, addr) = common::start(&[
+    let (process, addr, log) = common::start_logged(&[
         "--redis-url",
         &redis.url(),
         "--node-id",
@@ -43,11 +48,12 @@ fn node(redis: &RedisServer, id: &str) -> Node {
         "max_connections_per_ip=1000",
     ]);
     let base = format!("http://{addr}");
-    Node {
+    let node = Node {
         process,
         api: Api::new(&base),
         base,
-    }
+    };
+    (node, log)
 }
 
 /// Waits until every node sees `count` live nodes (they have all refreshed once).
@@ -499,4 +505,29 @@ async fn admin_actions_on_a_match_are_routed_to_its_owner_from_any_node() {
             .then_some(())
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_with_a_live_nodes_id_does_not_take_its_place() {
+    let redis = RedisServer::start();
+    let first = node(&redis, "same");
+    until_nodes(&[&first], 1).await;
+    let (_second, log) = node_logged(&redis, "same");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let line = log
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the second process says why it is not registering");
+        if line.contains("another live node uses this node_id") {
+            break;
+        }
+    }
+    let view = first.api.matches().await.expect("listing");
+    assert!(view.is_empty());
+    let m = first
+        .api
+        .metrics_text(&format!("{}/metrics", first.base))
+        .await
+        .expect("metrics");
+    assert!(m.contains("tickwire_cluster_nodes 1"), "still one node");
 }

@@ -36,9 +36,19 @@ end
 /// its matches (JSON list of `{id, entry, open, capacity, holders}`). Writes the node and each
 /// match with the TTL, makes each match's held seats exactly its holders (reservations stay until
 /// they expire), deletes the node's matches that ended, puts each open match in the index by
-/// seats taken, and forgets what expired. Returns live nodes, matches and open matches.
+/// seats taken, and forgets what expired. Returns live nodes, matches and open matches; or
+/// `{-1, http}` when a live node with another address or start time holds this id (two
+/// processes configured with one `node_id`), writing nothing.
 const SYNC: &str = r#"
 local id, ttl, draining = ARGV[2], tonumber(ARGV[3]), ARGV[5] == '1'
+local mine_now = cjson.decode(ARGV[4])
+local before = redis.call('GET', P .. 'node:' .. id)
+if before then
+  local other = cjson.decode(before)
+  if other.http ~= mine_now.http or other.started_ms ~= mine_now.started_ms then
+    return {-1, other.http}
+  end
+end
 redis.call('SET', P .. 'node:' .. id, ARGV[4], 'PX', ttl)
 redis.call('ZADD', P .. 'nodes', now + ttl, id)
 local mine = P .. 'node-matches:' .. id

@@ -75,7 +75,7 @@ pub async fn refresh(state: &AppState) -> Result<(), ClusterError> {
         started_ms: started_ms(),
     };
     let mut conn = cluster.conn();
-    let r: redis::RedisResult<(u64, u64, u64)> = SYNC_SCRIPT
+    let r: redis::RedisResult<Vec<redis::Value>> = SYNC_SCRIPT
         .arg(PREFIX)
         .arg(&cluster.node_id)
         .arg(u64::try_from(cluster.ttl.as_millis()).unwrap_or(u64::MAX))
@@ -84,13 +84,35 @@ pub async fn refresh(state: &AppState) -> Result<(), ClusterError> {
         .arg(serde_json::to_string(&matches).unwrap_or_default())
         .invoke_async(&mut conn)
         .await;
+    let counts = |v: &[redis::Value]| -> Option<[i64; 3]> {
+        let int = |x: &redis::Value| match x {
+            redis::Value::Int(n) => Some(*n),
+            _ => None,
+        };
+        Some([int(v.first()?)?, int(v.get(1)?)?, int(v.get(2)?)?])
+    };
     match cluster.noted(r) {
-        Ok((nodes, matches, open)) => {
-            cluster.gauges.nodes.store(nodes, Relaxed);
-            cluster.gauges.matches.store(matches, Relaxed);
-            cluster.gauges.open.store(open, Relaxed);
-            Ok(())
-        }
+        Ok(v) => match counts(&v) {
+            Some([nodes, matches, open]) => {
+                let n = |x: i64| u64::try_from(x).unwrap_or(0);
+                cluster.gauges.nodes.store(n(nodes), Relaxed);
+                cluster.gauges.matches.store(n(matches), Relaxed);
+                cluster.gauges.open.store(n(open), Relaxed);
+                Ok(())
+            }
+            None => {
+                let other = match v.get(1) {
+                    Some(redis::Value::BulkString(b)) => String::from_utf8_lossy(b).into_owned(),
+                    _ => "?".into(),
+                };
+                tracing::error!(node = %cluster.node_id, other = %other, "another live node uses this node_id: not registering until it is gone (give each node its own node_id)");
+                cluster.gauges.refresh_failures.fetch_add(1, Relaxed);
+                Err(ClusterError::Node(format!(
+                    "node_id {} is used by the live node at {other}",
+                    cluster.node_id
+                )))
+            }
+        },
         Err(e) => {
             cluster.gauges.refresh_failures.fetch_add(1, Relaxed);
             Err(e)

@@ -200,11 +200,14 @@ mod example_file {
     fn printed_config_redacts_the_secret() {
         let raw = RawConfig {
             jwt_secret: "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t".into(),
+            redis_url: "redis://:s3cr3t@cache:6379".into(),
             ..RawConfig::default()
         };
         let text = raw.to_redacted_toml();
         assert!(
-            text.contains("jwt_secret = \"<redacted>\"") && !text.contains("s3cr3t"),
+            text.contains("jwt_secret = \"<redacted>\"")
+                && text.contains("redis_url = \"<redacted>\"")
+                && !text.contains("s3cr3t"),
             "{text}"
         );
     }

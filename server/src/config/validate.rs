@@ -384,4 +384,108 @@ mod tests {
         let e = raw.validate().expect_err("invalid").0;
         assert!(e.contains("at least 32") && !e.contains("short"), "{e}");
     }
+
+    fn clustered(change: impl FnOnce(&mut RawConfig)) -> Result<Config, ConfigError> {
+        let mut raw = RawConfig {
+            redis_url: "redis://:hunter2@127.0.0.1:6379/0".into(),
+            jwt_secret: "0123456789abcdef0123456789abcdef".into(),
+            ..RawConfig::default()
+        };
+        change(&mut raw);
+        raw.validate()
+    }
+
+    #[test]
+    fn a_cluster_needs_a_redis_url_a_shared_secret_and_a_reachable_address() {
+        let c = clustered(|_| {}).expect("valid");
+        let cluster = c.cluster.expect("cluster on");
+        assert_eq!(
+            (cluster.heartbeat, cluster.ttl),
+            (SEC, 5 * SEC),
+            "refresh 1 s, TTL 5 s"
+        );
+        assert_eq!(cluster.node_id.len(), 8, "a random id");
+        assert!(clustered(|r| r.redis_url = "rediss://cache.example:6380".into()).is_ok());
+        assert!(
+            RawConfig::default()
+                .validate()
+                .expect("valid")
+                .cluster
+                .is_none()
+        );
+
+        let e = clustered(|r| r.redis_url = "http://127.0.0.1:6379".into())
+            .expect_err("scheme")
+            .0;
+        assert!(e.starts_with("redis_url:"), "{e}");
+        let e = clustered(|r| r.redis_url = "redis://:hunter2@".into())
+            .expect_err("no host")
+            .0;
+        assert!(!e.contains("hunter2"), "the password is never echoed: {e}");
+        let e = clustered(|r| r.jwt_secret = String::new())
+            .expect_err("generated secret")
+            .0;
+        assert!(e.contains("jwt_secret"), "{e}");
+        let e = clustered(|r| r.bind = "0.0.0.0:8080".into())
+            .expect_err("no address to advertise")
+            .0;
+        assert!(e.contains("public_url"), "{e}");
+        assert!(
+            clustered(|r| {
+                r.bind = "0.0.0.0:8080".into();
+                r.public_url = "wss://eu-1.play.example".into();
+            })
+            .is_ok()
+        );
+        let e = clustered(|r| r.cluster_ttl = "1s".into())
+            .expect_err("ttl below two refreshes")
+            .0;
+        assert!(e.starts_with("cluster_ttl"), "{e}");
+        let e = clustered(|r| r.node_id = "a b".into())
+            .expect_err("node id")
+            .0;
+        assert!(e.starts_with("node_id"), "{e}");
+        let e = clustered(|r| r.node_url = "ws://x".into())
+            .expect_err("node url")
+            .0;
+        assert!(e.starts_with("node_url"), "{e}");
+    }
+
+    #[test]
+    fn a_node_is_reached_where_it_is_told_to_be() {
+        let c = clustered(|_| {}).expect("valid").cluster.expect("on");
+        let bound: SocketAddr = "10.0.0.5:8080".parse().expect("addr");
+        assert_eq!(c.http_base(None, bound, false), "http://10.0.0.5:8080");
+        assert_eq!(
+            c.http_base(Some("wss://eu-1.play.example"), bound, true),
+            "https://eu-1.play.example"
+        );
+        assert_eq!(
+            ClusterConfig::ws_base(Some("wss://eu-1.play.example"), bound, true),
+            "wss://eu-1.play.example"
+        );
+        assert_eq!(
+            ClusterConfig::ws_base(None, bound, false),
+            "ws://10.0.0.5:8080"
+        );
+    }
+
+    #[test]
+    fn connect_src_takes_csp_sources_only() {
+        let ok = RawConfig {
+            connect_src: vec!["wss://*.play.example".into(), "ws://127.0.0.1:*".into()],
+            ..RawConfig::default()
+        };
+        assert!(ok.validate().is_ok());
+        let bad = RawConfig {
+            connect_src: vec!["wss://a.example; script-src *".into()],
+            ..RawConfig::default()
+        };
+        assert!(
+            bad.validate()
+                .expect_err("injection")
+                .0
+                .starts_with("connect_src")
+        );
+    }
 }
