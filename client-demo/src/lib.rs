@@ -2,6 +2,7 @@
 //! `tickwire-client` library (which games use directly).
 
 pub mod bots;
+pub mod matchmake_bench;
 pub mod procfs;
 pub mod soak;
 pub mod stats;

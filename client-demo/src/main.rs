@@ -1,4 +1,5 @@
-//! `tickwire-demo`: the demo client's command line (today: `bots`, the load generator).
+//! `tickwire-demo`: the demo client's command line: `bots` (the load generator), `soak`, and
+//! `matchmake` (a matchmaking load report).
 
 use std::time::Duration;
 
@@ -53,6 +54,17 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
+    /// Matchmaking load report: PLAYERS log in, then matchmake through the servers in turn
+    /// (a cluster's nodes), CONCURRENCY at once; prints throughput and latency.
+    Matchmake {
+        /// Base URLs, comma-separated (e.g. two nodes of a cluster).
+        #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:8080")]
+        servers: Vec<String>,
+        #[arg(long, default_value_t = 1000)]
+        players: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
     /// Soak: bots keep joining and leaving (and misbehaving); prints server RSS every 10 s and
     /// fails unless sessions, players and matches are back to zero at the end.
     Soak {
@@ -72,7 +84,7 @@ fn main() {
     let cli = Cli::parse();
     let threads = match &cli.command {
         Command::Bots { threads, .. } => *threads,
-        Command::Soak { .. } => 0,
+        Command::Soak { .. } | Command::Matchmake { .. } => 0,
     };
     let runtime = match threads {
         1 => tokio::runtime::Builder::new_current_thread()
@@ -127,6 +139,18 @@ async fn run(cli: Cli) {
             })
             .await;
             print!("{report}");
+        }
+        Command::Matchmake {
+            servers,
+            players,
+            concurrency,
+        } => {
+            let cfg = client_demo::matchmake_bench::MatchmakeBenchConfig {
+                servers,
+                players,
+                concurrency,
+            };
+            print!("{}", client_demo::matchmake_bench::run(cfg).await);
         }
         Command::Soak {
             bots,

@@ -103,7 +103,8 @@ pub fn least_loaded_first(mut nodes: Vec<NodeEntry>, this: &str) -> Vec<NodeEntr
     nodes
 }
 
-/// Creates a matchmaking match on this node, publishes it and reserves `player` a seat in it.
+/// Creates a matchmaking match on this node and publishes it with a seat reserved for `player`
+/// (one script call: the seat is theirs before anyone else can see the match).
 pub async fn create_here(
     state: &AppState,
     cluster: &Cluster,
@@ -118,16 +119,11 @@ pub async fn create_here(
     };
     let options = resolve(&request, &state.config)?;
     let handle = state.registry.create(options, None)?;
-    crate::cluster::sync::refresh(state).await?;
-    let placed = cluster.place(player, Some(&handle.id)).await?;
-    let p = placed.ok_or_else(|| {
-        AppError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "cluster_unavailable",
-            "the new match could not be published",
-        )
-    })?;
-    Ok(ticket(&p))
+    crate::cluster::sync::refresh_reserving(state, Some((&handle.id, player))).await?;
+    Ok(ticket(&Placement {
+        match_id: handle.id.clone(),
+        ws_base: cluster.ws_base.clone(),
+    }))
 }
 
 #[cfg(test)]

@@ -33,7 +33,9 @@ end
 "#;
 
 /// One node's refresh: ARGV = prefix, node id, ttl ms, node entry (JSON), draining (`1`/`0`),
-/// its matches (JSON list of `{id, entry, open, capacity, holders}`). Writes the node and each
+/// its matches (JSON list of `{id, entry, open, capacity, holders, reserve}`), reservation ms.
+/// `reserve` names a player to reserve a seat for (a match just created for them: the seat is
+/// theirs before the match shows in the open index, so nobody can take it first). Writes the node and each
 /// match with the TTL, makes each match's held seats exactly its holders (reservations stay until
 /// they expire), deletes the node's matches that ended, puts each open match in the index by
 /// seats taken, and forgets what expired. Returns live nodes, matches and open matches; or
@@ -76,6 +78,10 @@ for _, m in ipairs(list) do
     end
   end
   for _, h in ipairs(m.holders) do redis.call('HSET', sk, h, 0) end
+  if m.reserve then
+    redis.call('HSET', sk, m.reserve, now + tonumber(ARGV[7]))
+    redis.call('SET', P .. 'player:' .. m.reserve, m.id, 'PX', tonumber(ARGV[7]))
+  end
   local taken = redis.call('HLEN', sk)
   if taken > 0 then redis.call('PEXPIRE', sk, ttl) end
   redis.call('ZADD', P .. 'matches', now + ttl, m.id)

@@ -21,10 +21,21 @@ struct MatchRefresh {
     open: bool,
     capacity: u16,
     holders: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reserve: Option<String>,
 }
 
 /// Writes this node and its matches to Redis now.
 pub async fn refresh(state: &AppState) -> Result<(), ClusterError> {
+    refresh_reserving(state, None).await
+}
+
+/// [`refresh`], also reserving a seat for `(match id, player)` in the same script call: how a
+/// match created for a player is published with their seat already in it.
+pub async fn refresh_reserving(
+    state: &AppState,
+    reserve: Option<(&str, &str)>,
+) -> Result<(), ClusterError> {
     let Some(cluster) = &state.cluster else {
         return Ok(());
     };
@@ -59,6 +70,9 @@ pub async fn refresh(state: &AppState) -> Result<(), ClusterError> {
                 open: m.options.matchmaking && !m.options.private,
                 capacity: m.options.max_players,
                 holders,
+                reserve: reserve
+                    .filter(|(id, _)| *id == m.id)
+                    .map(|(_, player)| player.to_owned()),
             }
         })
         .collect();
@@ -82,6 +96,7 @@ pub async fn refresh(state: &AppState) -> Result<(), ClusterError> {
         .arg(serde_json::to_string(&node).unwrap_or_default())
         .arg(if draining { "1" } else { "0" })
         .arg(serde_json::to_string(&matches).unwrap_or_default())
+        .arg(u64::try_from(state.config.seat_reservation.as_millis()).unwrap_or(u64::MAX))
         .invoke_async(&mut conn)
         .await;
     let counts = |v: &[redis::Value]| -> Option<[i64; 3]> {
