@@ -531,3 +531,51 @@ async fn a_second_process_with_a_live_nodes_id_does_not_take_its_place() {
         .expect("metrics");
     assert!(m.contains("tickwire_cluster_nodes 1"), "still one node");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_gauges_are_valid_prometheus_exposition() {
+    use std::io::Write;
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+    let token = login(&a.api, "p").await;
+    a.api.matchmake(&token).await.expect("matchmake");
+    let body = poll(Duration::from_secs(5), "one match counted", || async {
+        let m = b
+            .api
+            .metrics_text(&format!("{}/metrics", b.base))
+            .await
+            .ok()?;
+        m.contains("tickwire_cluster_matches 1").then_some(m)
+    })
+    .await;
+    for line in [
+        "tickwire_cluster_redis_up 1",
+        "tickwire_cluster_nodes 2",
+        "tickwire_cluster_open_matches 1",
+        "tickwire_cluster_refresh_failures_total 0",
+    ] {
+        assert!(body.contains(line), "{line} missing:\n{body}");
+    }
+    let mut promtool = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus; scripts/test-deps.sh installs it)");
+    promtool
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(body.as_bytes())
+        .expect("write");
+    let out = promtool.wait_with_output().expect("promtool ran");
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
