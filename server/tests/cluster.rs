@@ -579,3 +579,52 @@ async fn the_cluster_gauges_are_valid_prometheus_exposition() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_match_starts_on_the_least_loaded_live_node() {
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let b = node(&redis, "b");
+    let c = node(&redis, "c");
+    until_nodes(&[&a, &b, &c], 3).await;
+
+    // Players in matches matchmaking cannot use (created by id): two on a, one on c, none on b.
+    let mut players = Vec::new();
+    for (n, name) in [(&a, "a1"), (&a, "a2"), (&c, "c1")] {
+        let token = login(&n.api, name).await;
+        let m = n
+            .api
+            .create_match(&token, &serde_json::json!({}))
+            .await
+            .expect("create");
+        players.push(join(&m.ws_url, &token).await);
+    }
+    let admin = admin_token();
+    poll(Duration::from_secs(5), "players counted per node", || async {
+        let view: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/v1/admin/cluster", a.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let players = |id: &str| {
+            view["nodes"]
+                .as_array()?
+                .iter()
+                .find(|n| n["id"] == id)?["players"]
+                .as_u64()
+        };
+        (players("a")? == 2 && players("b")? == 0 && players("c")? == 1).then_some(())
+    })
+    .await;
+
+    // Matchmaking through a (the busiest) starts the match on b (the least loaded).
+    let token = login(&a.api, "newcomer").await;
+    let t = a.api.matchmake(&token).await.expect("matchmake");
+    assert!(on(&b, &t.ws_url), "{}", t.ws_url);
+    let conn = join(&t.ws_url, &token).await;
+    assert_eq!(conn.welcome.match_id, t.match_id);
+}
