@@ -600,25 +600,25 @@ async fn a_new_match_starts_on_the_least_loaded_live_node() {
         players.push(join(&m.ws_url, &token).await);
     }
     let admin = admin_token();
-    poll(Duration::from_secs(5), "players counted per node", || async {
-        let view: serde_json::Value = reqwest::Client::new()
-            .get(format!("{}/v1/admin/cluster", a.base))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        let players = |id: &str| {
-            view["nodes"]
-                .as_array()?
-                .iter()
-                .find(|n| n["id"] == id)?["players"]
-                .as_u64()
-        };
-        (players("a")? == 2 && players("b")? == 0 && players("c")? == 1).then_some(())
-    })
+    poll(
+        Duration::from_secs(5),
+        "players counted per node",
+        || async {
+            let view: serde_json::Value = reqwest::Client::new()
+                .get(format!("{}/v1/admin/cluster", a.base))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            let players = |id: &str| {
+                view["nodes"].as_array()?.iter().find(|n| n["id"] == id)?["players"].as_u64()
+            };
+            (players("a")? == 2 && players("b")? == 0 && players("c")? == 1).then_some(())
+        },
+    )
     .await;
 
     // Matchmaking through a (the busiest) starts the match on b (the least loaded).

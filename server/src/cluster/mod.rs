@@ -163,8 +163,9 @@ pub struct Cluster {
     pub gauges: Gauges,
     /// Tick budget used, per mille, as last published.
     pub budget_permille: AtomicU64,
-    /// Refreshes run one at a time: an older picture of this node must never land after a newer one.
-    pub(crate) refreshing: tokio::sync::Mutex<()>,
+    /// What Redis was last told about each match. Refreshes run one at a time under this lock:
+    /// an older picture of this node must never land after a newer one.
+    pub(crate) published: tokio::sync::Mutex<sync::Published>,
     /// Wakes the refresh loop at once (a drain started, a match was created).
     pub wake: Notify,
     pub(crate) http: reqwest::Client,
@@ -213,7 +214,7 @@ impl Cluster {
             up: AtomicBool::new(false),
             gauges: Gauges::default(),
             budget_permille: AtomicU64::new(0),
-            refreshing: tokio::sync::Mutex::new(()),
+            published: tokio::sync::Mutex::new(sync::Published::default()),
             wake: Notify::new(),
             http,
         })

@@ -33,40 +33,54 @@ end
 "#;
 
 /// One node's refresh: ARGV = prefix, node id, ttl ms, node entry (JSON), draining (`1`/`0`),
-/// its matches (JSON list of `{id, entry, open, capacity, holders, reserve}`), reservation ms.
-/// `reserve` names a player to reserve a seat for (a match just created for them: the seat is
-/// theirs before the match shows in the open index, so nobody can take it first). Writes the node and each
-/// match with the TTL, makes each match's held seats exactly its holders (reservations stay until
-/// they expire), deletes the node's matches that ended, puts each open match in the index by
-/// seats taken, and forgets what expired. Returns live nodes, matches and open matches; or
-/// `{-1, http}` when a live node with another address or start time holds this id (two
-/// processes configured with one `node_id`), writing nothing.
+/// the matches (JSON `{full, matches: [{id, entry, open, capacity, holders, reserve}], gone: [id]}`),
+/// reservation ms, match entry ms.
+///
+/// A match lives as long as its node's entry: readers skip matches whose node entry has expired,
+/// so match entries need no refresh of their own and a refresh carries only the matches that
+/// changed (plus each one every few seconds, and all of them when `full`). For each match sent:
+/// writes its entry, makes its held seats exactly its holders (reservations stay until they
+/// expire), reserves a seat for `reserve` (a match just created for that player: the seat is
+/// theirs before the match shows in the open index), and puts it in the open index by seats
+/// taken (or takes it out). `gone` matches (and, when `full`, any the node no longer has) are
+/// deleted. Then the entries of nodes that expired are swept. Returns live nodes, matches and
+/// open matches; `{-1, http}` when a live node with another address or start time holds this id
+/// (two processes configured with one `node_id`), writing nothing; `{-2}` when a partial refresh
+/// finds the node's entry gone (Redis restarted, or the node was taken for dead): send everything.
 const SYNC: &str = r#"
 local id, ttl, draining = ARGV[2], tonumber(ARGV[3]), ARGV[5] == '1'
+local seat_ms, entry_ms = tonumber(ARGV[7]), tonumber(ARGV[8])
+local nk = P .. 'node:' .. id
 local mine_now = cjson.decode(ARGV[4])
-local before = redis.call('GET', P .. 'node:' .. id)
+local payload = cjson.decode(ARGV[6])
+local before = redis.call('GET', nk)
 if before then
   local other = cjson.decode(before)
   if other.http ~= mine_now.http or other.started_ms ~= mine_now.started_ms then
     return {-1, other.http}
   end
+elseif not payload.full then
+  return {-2}
 end
-redis.call('SET', P .. 'node:' .. id, ARGV[4], 'PX', ttl)
+redis.call('SET', nk, ARGV[4], 'PX', ttl)
 redis.call('ZADD', P .. 'nodes', now + ttl, id)
 local mine = P .. 'node-matches:' .. id
-local list = cjson.decode(ARGV[6])
-local live = {}
-for _, m in ipairs(list) do live[m.id] = true end
-for _, old in ipairs(redis.call('SMEMBERS', mine)) do
-  if not live[old] then
-    redis.call('DEL', P .. 'match:' .. old, P .. 'seats:' .. old)
-    redis.call('ZREM', P .. 'matches', old)
-    redis.call('ZREM', P .. 'open', old)
-    redis.call('SREM', mine, old)
+local function forget(m)
+  redis.call('DEL', P .. 'match:' .. m, P .. 'seats:' .. m)
+  redis.call('SREM', P .. 'matches', m)
+  redis.call('ZREM', P .. 'open', m)
+  redis.call('SREM', mine, m)
+end
+if payload.full then
+  local live = {}
+  for _, m in ipairs(payload.matches) do live[m.id] = true end
+  for _, old in ipairs(redis.call('SMEMBERS', mine)) do
+    if not live[old] then forget(old) end
   end
 end
-for _, m in ipairs(list) do
-  redis.call('SET', P .. 'match:' .. m.id, m.entry, 'PX', ttl)
+for _, g in ipairs(payload.gone) do forget(g) end
+for _, m in ipairs(payload.matches) do
+  redis.call('SET', P .. 'match:' .. m.id, m.entry, 'PX', entry_ms)
   local sk = P .. 'seats:' .. m.id
   local holders = {}
   for _, h in ipairs(m.holders) do holders[h] = true end
@@ -79,12 +93,12 @@ for _, m in ipairs(list) do
   end
   for _, h in ipairs(m.holders) do redis.call('HSET', sk, h, 0) end
   if m.reserve then
-    redis.call('HSET', sk, m.reserve, now + tonumber(ARGV[7]))
-    redis.call('SET', P .. 'player:' .. m.reserve, m.id, 'PX', tonumber(ARGV[7]))
+    redis.call('HSET', sk, m.reserve, now + seat_ms)
+    redis.call('SET', P .. 'player:' .. m.reserve, m.id, 'PX', seat_ms)
   end
   local taken = redis.call('HLEN', sk)
-  if taken > 0 then redis.call('PEXPIRE', sk, ttl) end
-  redis.call('ZADD', P .. 'matches', now + ttl, m.id)
+  if taken > 0 then redis.call('PEXPIRE', sk, entry_ms) end
+  redis.call('SADD', P .. 'matches', m.id)
   redis.call('SADD', mine, m.id)
   if m.open and not draining and taken < m.capacity then
     redis.call('ZADD', P .. 'open', taken, m.id)
@@ -92,13 +106,20 @@ for _, m in ipairs(list) do
     redis.call('ZREM', P .. 'open', m.id)
   end
 end
-redis.call('PEXPIRE', mine, ttl)
-for _, d in ipairs(redis.call('ZRANGEBYSCORE', P .. 'matches', '-inf', now)) do
-  redis.call('ZREM', P .. 'open', d)
+redis.call('PEXPIRE', mine, entry_ms)
+for _, dead in ipairs(redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', now)) do
+  if redis.call('EXISTS', P .. 'node:' .. dead) == 0 then
+    local theirs = P .. 'node-matches:' .. dead
+    for _, m in ipairs(redis.call('SMEMBERS', theirs)) do
+      redis.call('DEL', P .. 'match:' .. m, P .. 'seats:' .. m)
+      redis.call('SREM', P .. 'matches', m)
+      redis.call('ZREM', P .. 'open', m)
+    end
+    redis.call('DEL', theirs)
+  end
+  redis.call('ZREM', P .. 'nodes', dead)
 end
-redis.call('ZREMRANGEBYSCORE', P .. 'matches', '-inf', now)
-redis.call('ZREMRANGEBYSCORE', P .. 'nodes', '-inf', now)
-return {redis.call('ZCARD', P .. 'nodes'), redis.call('ZCARD', P .. 'matches'),
+return {redis.call('ZCARD', P .. 'nodes'), redis.call('SCARD', P .. 'matches'),
         redis.call('ZCARD', P .. 'open')}
 "#;
 
@@ -184,19 +205,25 @@ return out
 "#;
 
 /// Live matches as `{entry, seats taken}` pairs: ARGV = prefix, and optionally one match id.
+/// A match is live while its node's entry is.
 const MATCHES: &str = r#"
 local ids
 if ARGV[2] and ARGV[2] ~= '' then
   ids = {ARGV[2]}
 else
-  ids = redis.call('ZRANGEBYSCORE', P .. 'matches', now, '+inf')
+  ids = redis.call('SMEMBERS', P .. 'matches')
 end
+local alive = {}
 local out = {}
 for _, id in ipairs(ids) do
   local v = redis.call('GET', P .. 'match:' .. id)
   if v then
-    table.insert(out, v)
-    table.insert(out, purge(P .. 'seats:' .. id))
+    local node = cjson.decode(v).node
+    if alive[node] == nil then alive[node] = redis.call('EXISTS', P .. 'node:' .. node) == 1 end
+    if alive[node] then
+      table.insert(out, v)
+      table.insert(out, purge(P .. 'seats:' .. id))
+    end
   end
 end
 return out
@@ -208,7 +235,7 @@ local id = ARGV[2]
 local mine = P .. 'node-matches:' .. id
 for _, m in ipairs(redis.call('SMEMBERS', mine)) do
   redis.call('DEL', P .. 'match:' .. m, P .. 'seats:' .. m)
-  redis.call('ZREM', P .. 'matches', m)
+  redis.call('SREM', P .. 'matches', m)
   redis.call('ZREM', P .. 'open', m)
 end
 redis.call('DEL', mine, P .. 'node:' .. id)
