@@ -249,6 +249,15 @@ async fn a_killed_node_leaves_every_listing_within_the_ttl_and_new_players_go_el
     )
     .await;
     assert!(killed.elapsed() <= TTL + Duration::from_secs(1));
+    // And a live node's next refresh sweeps the dead node's keys.
+    let key = format!("tickwire:match:{}", on_b.match_id);
+    poll(
+        Duration::from_secs(3),
+        "b's match swept from Redis",
+        || async { (!redis.exists(&key)).then_some(()) },
+    )
+    .await;
+    assert!(!redis.exists("tickwire:node:b"));
     assert_eq!(
         a.api.match_status(&on_b.match_id).await.expect("status"),
         None,

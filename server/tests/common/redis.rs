@@ -61,6 +61,18 @@ impl RedisServer {
         }
     }
 
+    /// Whether `key` exists (`EXISTS`, a plain RESP exchange over TCP).
+    pub fn exists(&self, key: &str) -> bool {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("redis");
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let cmd = format!("*2\r\n$6\r\nEXISTS\r\n${}\r\n{key}\r\n", key.len());
+        s.write_all(cmd.as_bytes()).expect("write");
+        let mut buf = [0u8; 4];
+        s.read_exact(&mut buf).expect("answer");
+        &buf == b":1\r\n"
+    }
+
     /// Whether it answers PING (a plain RESP exchange over TCP).
     fn answers(&self) -> bool {
         use std::io::{Read, Write};
