@@ -30,11 +30,16 @@ fn node(redis: &RedisServer, id: &str) -> Node {
 
 /// A node, and the rest of its log lines.
 fn node_logged(redis: &RedisServer, id: &str) -> (Node, std::sync::mpsc::Receiver<String>) {
+    node_at(&redis.url(), id, &[])
+}
+
+/// A node of the cluster on `redis_url`, with more arguments.
+fn node_at(redis_url: &str, id: &str, more: &[&str]) -> (Node, std::sync::mpsc::Receiver<String>) {
     let ttl = format!("cluster_ttl={}s", TTL.as_secs());
     let heartbeat = format!("cluster_heartbeat={HEARTBEAT}");
-    let (process, addr, log) = common::start_logged(&[
+    let mut args = vec![
         "--redis-url",
-        &redis.url(),
+        redis_url,
         "--node-id",
         id,
         "--set",
@@ -46,7 +51,9 @@ fn node_logged(redis: &RedisServer, id: &str) -> (Node, std::sync::mpsc::Receive
         "http_rate_limit=0",
         "--set",
         "max_connections_per_ip=1000",
-    ]);
+    ];
+    args.extend_from_slice(more);
+    let (process, addr, log) = common::start_logged(&args);
     let base = format!("http://{addr}");
     let node = Node {
         process,
@@ -636,4 +643,43 @@ async fn a_new_match_starts_on_the_least_loaded_live_node() {
     assert!(on(&b, &t.ws_url), "{}", t.ws_url);
     let conn = join(&t.ws_url, &token).await;
     assert_eq!(conn.welcome.match_id, t.match_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_on_redis_over_tls_with_a_private_ca() {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("cert");
+    let dir = std::env::temp_dir().join(format!("tickwire-rediss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (cert_path, key_path) = (dir.join("redis.pem"), dir.join("redis.key"));
+    std::fs::write(&cert_path, cert.cert.pem()).expect("write cert");
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("write key");
+    let redis = RedisServer::start_tls(&cert_path, &key_path);
+    let ca = format!("redis_ca_file={}", cert_path.display());
+    let (a, _) = node_at(&redis.tls_url(), "a", &["--set", &ca]);
+    let (b, _) = node_at(&redis.tls_url(), "b", &["--set", &ca]);
+    until_nodes(&[&a, &b], 2).await;
+
+    let first = login(&a.api, "first").await;
+    let opened = a.api.matchmake(&first).await.expect("matchmake on a");
+    let second = login(&b.api, "second").await;
+    let placed = b.api.matchmake(&second).await.expect("matchmake on b");
+    assert_eq!(
+        placed.match_id, opened.match_id,
+        "b placed into a's match over rediss://"
+    );
+
+    // Without the CA, the certificate is not trusted: no cluster for that node.
+    let (untrusting, _) = node_at(&redis.tls_url(), "c", &[]);
+    poll(Duration::from_secs(10), "refreshes refused", || async {
+        let m = untrusting
+            .api
+            .metrics_text(&format!("{}/metrics", untrusting.base))
+            .await
+            .ok()?;
+        (m.contains("tickwire_cluster_redis_up 0")
+            && !m.contains("tickwire_cluster_refresh_failures_total 0"))
+        .then_some(())
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -190,8 +190,17 @@ impl Cluster {
         ws_base: String,
         seat_ttl: Duration,
     ) -> Result<Cluster, String> {
-        let client = redis::Client::open(config.redis_url.as_str())
-            .map_err(|_| "redis_url: not a Redis URL".to_owned())?;
+        let client = match &config.redis_ca {
+            None => redis::Client::open(config.redis_url.as_str()),
+            Some(pem) => redis::Client::build_with_tls(
+                config.redis_url.as_str(),
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                },
+            ),
+        }
+        .map_err(|e| format!("redis_url / redis_ca_file: {}", e.category()))?;
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(REDIS_TIMEOUT))
             .set_response_timeout(Some(REDIS_TIMEOUT))

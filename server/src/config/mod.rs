@@ -115,6 +115,8 @@ pub struct Config {
 pub struct ClusterConfig {
     /// `redis://…` or `rediss://…`; may carry a password, so never logged.
     pub redis_url: String,
+    /// PEM roots to trust for `rediss://` instead of the webpki and system roots (a private CA).
+    pub redis_ca: Option<Vec<u8>>,
     pub node_id: String,
     /// Where other nodes reach this one over HTTP; `None`: derived at start (see
     /// [`ClusterConfig::http_base`]).

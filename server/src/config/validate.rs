@@ -255,6 +255,14 @@ impl RawConfig {
                 "redis_url: expected redis://host:port or rediss://host:port (optionally user:password@ and /db)".into(),
             ));
         }
+        let redis_ca = optional(&self.redis_ca_file)
+            .map(|p| read_file("redis_ca_file", p))
+            .transpose()?;
+        if redis_ca.is_some() && !url.starts_with("rediss://") {
+            return Err(ConfigError(
+                "redis_ca_file is for TLS: set redis_url to rediss://…".into(),
+            ));
+        }
         if secret_generated {
             return Err(ConfigError(
                 "redis_url needs a configured jwt_secret or jwt_secret_file: every node must accept the tokens every other node issues".into(),
@@ -308,6 +316,7 @@ impl RawConfig {
         }
         Ok(Some(ClusterConfig {
             redis_url: url.to_owned(),
+            redis_ca,
             node_id,
             node_url,
             heartbeat,
@@ -445,6 +454,10 @@ mod tests {
             .expect_err("node id")
             .0;
         assert!(e.starts_with("node_id"), "{e}");
+        let e = clustered(|r| r.redis_ca_file = "Cargo.toml".into())
+            .expect_err("a CA without TLS")
+            .0;
+        assert!(e.starts_with("redis_ca_file"), "{e}");
         let e = clustered(|r| r.node_url = "ws://x".into())
             .expect_err("node url")
             .0;
