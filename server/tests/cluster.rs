@@ -683,3 +683,40 @@ async fn a_cluster_on_redis_over_tls_with_a_private_ca() {
     .await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_password_works_and_is_never_logged() {
+    const PASSWORD: &str = "s3cret-redis-password";
+    let redis = RedisServer::start_with(&["--requirepass", PASSWORD]);
+    let port = redis.url().rsplit(':').next().expect("port").to_owned();
+    let good = format!("redis://:{PASSWORD}@127.0.0.1:{port}");
+    let (a, log) = node_at(&good, "a", &["--log-level", "debug"]);
+    until_nodes(&[&a], 1).await;
+    let wrong = format!("redis://:not-{PASSWORD}@127.0.0.1:{port}");
+    let (refused, refused_log) = node_at(&wrong, "b", &["--log-level", "debug"]);
+    poll(
+        Duration::from_secs(10),
+        "the wrong password refused",
+        || async {
+            let m = refused
+                .api
+                .metrics_text(&format!("{}/metrics", refused.base))
+                .await
+                .ok()?;
+            (!m.contains("tickwire_cluster_refresh_failures_total 0")).then_some(())
+        },
+    )
+    .await;
+    let m = a
+        .api
+        .metrics_text(&format!("{}/metrics", a.base))
+        .await
+        .expect("metrics");
+    assert!(m.contains("tickwire_cluster_nodes 1"), "only a registered");
+    for line in log.try_iter().chain(refused_log.try_iter()) {
+        assert!(
+            !line.contains(PASSWORD),
+            "a log line has the password: {line}"
+        );
+    }
+}
