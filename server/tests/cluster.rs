@@ -720,3 +720,47 @@ async fn a_redis_password_works_and_is_never_logged() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_marks_the_node_draining_in_the_cluster_at_once() {
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+    let token = login(&a.api, "keeps-a-busy").await;
+    let t = a.api.matchmake(&token).await.expect("matchmake");
+    let _player = join(&t.ws_url, &token).await;
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &a.process.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let admin = admin_token();
+    // The drain wakes the refresh at once; the heartbeat alone would take up to 250 ms here.
+    poll(Duration::from_secs(2), "a listed as draining", || async {
+        let view: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/v1/admin/cluster", b.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let a = view["nodes"]
+            .as_array()?
+            .iter()
+            .find(|n| n["id"] == "a")?
+            .clone();
+        (a["draining"] == true).then_some(())
+    })
+    .await;
+    let other = login(&b.api, "newcomer").await;
+    let placed = b.api.matchmake(&other).await.expect("matchmake");
+    assert_ne!(
+        placed.match_id, t.match_id,
+        "not into the draining node's match"
+    );
+    assert!(on(&b, &placed.ws_url), "{}", placed.ws_url);
+}
