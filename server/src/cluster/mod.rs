@@ -37,6 +37,11 @@ const CREATION_LOCK: Duration = Duration::from_secs(3);
 /// Redis must answer within this; longer counts as unreachable.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(1000);
 
+/// Milliseconds, as the scripts take durations.
+pub(crate) fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Why the cluster could not answer.
 #[derive(Debug)]
 pub enum ClusterError {
@@ -252,10 +257,6 @@ impl Cluster {
         }
     }
 
-    fn ms(d: Duration) -> u64 {
-        u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-    }
-
     /// Reserves a seat for `player` in the fullest open match of the cluster (or in `only`).
     pub async fn place(
         &self,
@@ -266,7 +267,7 @@ impl Cluster {
         let r: redis::RedisResult<Option<(String, String)>> = PLACE_SCRIPT
             .arg(PREFIX)
             .arg(player)
-            .arg(Self::ms(self.seat_ttl))
+            .arg(ms(self.seat_ttl))
             .arg(PLACE_SCAN)
             .arg(only.unwrap_or(""))
             .invoke_async(&mut conn)
@@ -291,7 +292,7 @@ impl Cluster {
             .arg(player)
             .arg(if ticket_ok { "1" } else { "0" })
             .arg(capacity)
-            .arg(Self::ms(self.seat_ttl))
+            .arg(ms(self.seat_ttl))
             .invoke_async(&mut conn)
             .await;
         Ok(match self.note(r)?.as_str() {
@@ -352,7 +353,7 @@ impl Cluster {
             .arg(&token)
             .arg("NX")
             .arg("PX")
-            .arg(Self::ms(CREATION_LOCK))
+            .arg(ms(CREATION_LOCK))
             .query_async(&mut conn)
             .await;
         Ok(self.note(r)?.map(|_| token))

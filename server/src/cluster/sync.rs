@@ -10,7 +10,7 @@ use serde::Serialize;
 use shared::api::MatchState;
 
 use crate::cluster::scripts::SYNC_SCRIPT;
-use crate::cluster::{ClusterError, MatchEntry, NodeEntry, PREFIX};
+use crate::cluster::{ClusterError, MatchEntry, NodeEntry, PREFIX, ms};
 use crate::state::AppState;
 
 /// How long a match's entry lives in Redis without being rewritten: a safety net only (a match
@@ -221,10 +221,6 @@ fn int_at(v: &[redis::Value], i: usize) -> Option<i64> {
         redis::Value::Int(n) => Some(*n),
         _ => None,
     }
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Unix ms when this process started (taken on first call, which is at start).
