@@ -41,6 +41,19 @@ pub struct Metrics {
     rejected: [AtomicU64; Rejection::ALL.len()],
 }
 
+/// Writes one counter with its HELP and TYPE lines.
+pub(crate) fn counter(out: &mut String, name: &str, help: &str, v: u64) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+    );
+}
+
+/// Writes one gauge with its HELP and TYPE lines.
+pub(crate) fn gauge(out: &mut String, name: &str, help: &str, v: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+}
+
 impl Metrics {
     /// Records one tick's work (simulation and replication).
     pub fn record_tick(&self, took: Duration) {
@@ -79,15 +92,6 @@ impl Metrics {
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
-        let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-            );
-        };
-        let gauge = |out: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
-        };
         counter(
             &mut out,
             "tickwire_ticks_total",

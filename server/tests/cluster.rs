@@ -132,6 +132,19 @@ fn admin_token() -> String {
         .0
 }
 
+/// `GET /v1/admin/cluster` through `node`; `None` if it did not answer with JSON.
+async fn cluster_view(node: &Node) -> Option<serde_json::Value> {
+    reqwest::Client::new()
+        .get(format!("{}/v1/admin/cluster", node.base))
+        .bearer_auth(admin_token())
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()
+}
+
 fn on(node: &Node, ws_url: &str) -> bool {
     ws_url.starts_with(&node.base.replace("http://", "ws://"))
 }
@@ -479,15 +492,7 @@ async fn admin_actions_on_a_match_are_routed_to_its_owner_from_any_node() {
     })
     .await;
 
-    let view: serde_json::Value = http
-        .get(format!("{}/v1/admin/cluster", a.base))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("cluster view")
-        .json()
-        .await
-        .expect("json");
+    let view = cluster_view(&a).await.expect("cluster view");
     assert_eq!(view["enabled"], true);
     let mut nodes: Vec<&str> = view["nodes"]
         .as_array()
@@ -615,20 +620,11 @@ async fn a_new_match_starts_on_the_least_loaded_live_node() {
             .expect("create");
         players.push(join(&m.ws_url, &token).await);
     }
-    let admin = admin_token();
     poll(
         Duration::from_secs(5),
         "players counted per node",
         || async {
-            let view: serde_json::Value = reqwest::Client::new()
-                .get(format!("{}/v1/admin/cluster", a.base))
-                .bearer_auth(&admin)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
+            let view = cluster_view(&a).await?;
             let players = |id: &str| {
                 view["nodes"].as_array()?.iter().find(|n| n["id"] == id)?["players"].as_u64()
             };
@@ -736,18 +732,9 @@ async fn sigterm_marks_the_node_draining_in_the_cluster_at_once() {
         .status()
         .expect("kill");
     assert!(status.success());
-    let admin = admin_token();
     // The drain wakes the refresh at once; the heartbeat alone would take up to 250 ms here.
     poll(Duration::from_secs(2), "a listed as draining", || async {
-        let view: serde_json::Value = reqwest::Client::new()
-            .get(format!("{}/v1/admin/cluster", b.base))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let view = cluster_view(&b).await?;
         let a = view["nodes"]
             .as_array()?
             .iter()

@@ -383,43 +383,43 @@ impl Cluster {
 
     /// The cluster gauges in the Prometheus text format, as of the last refresh.
     pub fn render_metrics(&self, out: &mut String) {
-        use std::fmt::Write;
+        use crate::metrics::{counter, gauge};
         let g = &self.gauges;
-        let gauges = [
-            (
-                "tickwire_cluster_redis_up",
-                "Whether this node's last call to Redis succeeded (1) or not (0).",
-                u64::from(self.is_up()),
-            ),
-            (
-                "tickwire_cluster_nodes",
-                "Live nodes in the cluster at the last refresh.",
-                g.nodes.load(Relaxed),
-            ),
-            (
-                "tickwire_cluster_matches",
-                "Live matches in the cluster at the last refresh.",
-                g.matches.load(Relaxed),
-            ),
-            (
-                "tickwire_cluster_open_matches",
-                "Matches with free seats that matchmaking may fill, at the last refresh.",
-                g.open.load(Relaxed),
-            ),
-            (
-                "tickwire_cluster_budget_used_permille",
-                "Tick budget this node used over the last refresh, per mille of its worker threads' time.",
-                self.budget_permille.load(Relaxed),
-            ),
-        ];
-        for (name, help, v) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
-        }
-        let name = "tickwire_cluster_refresh_failures_total";
-        let _ = writeln!(
+        gauge(
             out,
-            "# HELP {name} Refreshes of this node's entry that did not reach Redis.\n# TYPE {name} counter\n{name} {}",
-            g.refresh_failures.load(Relaxed)
+            "tickwire_cluster_redis_up",
+            "Whether this node's last call to Redis succeeded (1) or not (0).",
+            u64::from(self.is_up()),
+        );
+        gauge(
+            out,
+            "tickwire_cluster_nodes",
+            "Live nodes in the cluster at the last refresh.",
+            g.nodes.load(Relaxed),
+        );
+        gauge(
+            out,
+            "tickwire_cluster_matches",
+            "Live matches in the cluster at the last refresh.",
+            g.matches.load(Relaxed),
+        );
+        gauge(
+            out,
+            "tickwire_cluster_open_matches",
+            "Matches with free seats that matchmaking may fill, at the last refresh.",
+            g.open.load(Relaxed),
+        );
+        gauge(
+            out,
+            "tickwire_cluster_budget_used_permille",
+            "Tick budget this node used over the last refresh, per mille of its worker threads' time.",
+            self.budget_permille.load(Relaxed),
+        );
+        counter(
+            out,
+            "tickwire_cluster_refresh_failures_total",
+            "Refreshes of this node's entry that did not reach Redis.",
+            g.refresh_failures.load(Relaxed),
         );
     }
 

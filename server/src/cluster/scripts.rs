@@ -10,7 +10,9 @@ use std::sync::LazyLock;
 use redis::Script;
 
 /// `now` in milliseconds, from Redis's clock; `purge(seats)` drops expired reservations and
-/// returns the seats left (held = `0`, reserved = expiry in ms).
+/// returns the seats left (held = `0`, reserved = expiry in ms); `forget_match` deletes a match
+/// and its seats everywhere, `forget_matches_of` every match of a node; `reindex` moves a match in
+/// the open index after its seats changed.
 const PRELUDE: &str = r#"
 local P = ARGV[1]
 local t = redis.call('TIME')
@@ -22,6 +24,16 @@ local function purge(sk)
     if v > 0 and v <= now then redis.call('HDEL', sk, seats[i]) end
   end
   return redis.call('HLEN', sk)
+end
+local function forget_match(m)
+  redis.call('DEL', P .. 'match:' .. m, P .. 'seats:' .. m)
+  redis.call('SREM', P .. 'matches', m)
+  redis.call('ZREM', P .. 'open', m)
+end
+local function forget_matches_of(node)
+  local theirs = P .. 'node-matches:' .. node
+  for _, m in ipairs(redis.call('SMEMBERS', theirs)) do forget_match(m) end
+  redis.call('DEL', theirs)
 end
 local function reindex(id, cap, taken)
   if taken >= cap then
@@ -66,9 +78,7 @@ redis.call('SET', nk, ARGV[4], 'PX', ttl)
 redis.call('ZADD', P .. 'nodes', now + ttl, id)
 local mine = P .. 'node-matches:' .. id
 local function forget(m)
-  redis.call('DEL', P .. 'match:' .. m, P .. 'seats:' .. m)
-  redis.call('SREM', P .. 'matches', m)
-  redis.call('ZREM', P .. 'open', m)
+  forget_match(m)
   redis.call('SREM', mine, m)
 end
 if payload.full then
@@ -108,15 +118,7 @@ for _, m in ipairs(payload.matches) do
 end
 redis.call('PEXPIRE', mine, entry_ms)
 for _, dead in ipairs(redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', now)) do
-  if redis.call('EXISTS', P .. 'node:' .. dead) == 0 then
-    local theirs = P .. 'node-matches:' .. dead
-    for _, m in ipairs(redis.call('SMEMBERS', theirs)) do
-      redis.call('DEL', P .. 'match:' .. m, P .. 'seats:' .. m)
-      redis.call('SREM', P .. 'matches', m)
-      redis.call('ZREM', P .. 'open', m)
-    end
-    redis.call('DEL', theirs)
-  end
+  if redis.call('EXISTS', P .. 'node:' .. dead) == 0 then forget_matches_of(dead) end
   redis.call('ZREM', P .. 'nodes', dead)
 end
 return {redis.call('ZCARD', P .. 'nodes'), redis.call('SCARD', P .. 'matches'),
@@ -232,13 +234,8 @@ return out
 /// A node leaving on purpose: ARGV = prefix, node id. Its entry and its matches' go at once.
 const LEAVE: &str = r#"
 local id = ARGV[2]
-local mine = P .. 'node-matches:' .. id
-for _, m in ipairs(redis.call('SMEMBERS', mine)) do
-  redis.call('DEL', P .. 'match:' .. m, P .. 'seats:' .. m)
-  redis.call('SREM', P .. 'matches', m)
-  redis.call('ZREM', P .. 'open', m)
-end
-redis.call('DEL', mine, P .. 'node:' .. id)
+forget_matches_of(id)
+redis.call('DEL', P .. 'node:' .. id)
 redis.call('ZREM', P .. 'nodes', id)
 return now
 "#;
