@@ -49,6 +49,9 @@ impl Bench {
             seed: 7,
             matchmaking: false,
             private: false,
+            map: "arena".into(),
+            interest_radius: 0,
+            lag_compensation_ms: 200,
         };
         let arena = Arena::from_json(DEFAULT_MAP).expect("the built-in map parses");
         let mut sim = Sim::new(&options, arena);
@@ -88,6 +91,7 @@ impl Bench {
                 seq: self.seq,
                 buttons: self.held[i] | fire,
                 aim: self.rng.random(),
+                view_tick: self.sim.tick().saturating_sub(3),
             };
             self.sim.queue_input(e, input);
         }

@@ -51,6 +51,9 @@ fn main() {
         seed: 42,
         matchmaking: false,
         private: false,
+        map: "arena".into(),
+        interest_radius: 0,
+        lag_compensation_ms: 200,
     };
     let mut sim = Sim::new(&options, arena);
     let (ada, _) = sim.add_player("ada");
@@ -65,6 +68,7 @@ fn main() {
         seq: 1,
         buttons: buttons::RIGHT | buttons::FIRE,
         aim: 16384,
+        view_tick: 1,
     };
     println!(
         "input {input:?}:\n  {}",
@@ -86,6 +90,7 @@ fn main() {
             seq: 2,
             buttons: buttons::RIGHT,
             aim: 20000,
+            view_tick: 3,
         },
     );
     sim.step();

@@ -15,6 +15,7 @@ pub mod game;
 pub mod http;
 pub mod listener;
 pub mod lock;
+pub mod maps;
 pub mod metrics;
 pub mod net;
 pub mod registry;

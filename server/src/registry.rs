@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
-use shared::arena::Arena;
+use crate::maps::Maps;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
@@ -64,7 +64,7 @@ pub struct Registry {
     pub results: Option<Arc<ResultsLog>>,
     /// Places per address: connections, reservations and held players.
     pub per_ip: Arc<PerIp>,
-    arena: Arena,
+    pub maps: Maps,
 }
 
 impl Registry {
@@ -72,7 +72,7 @@ impl Registry {
         config: Arc<Config>,
         metrics: Arc<Metrics>,
         results: Option<Arc<ResultsLog>>,
-        arena: Arena,
+        maps: Maps,
     ) -> Registry {
         Registry {
             matches: Mutex::new(HashMap::new()),
@@ -81,7 +81,7 @@ impl Registry {
             config,
             metrics,
             results,
-            arena,
+            maps,
         }
     }
 
@@ -150,7 +150,8 @@ impl Registry {
         });
         matches.insert(id.clone(), handle.clone());
         self.metrics.matches.fetch_add(1, Relaxed);
-        let sim = Sim::new(&info.options, self.arena.clone());
+        let arena = self.maps.get(&info.options.map).as_ref().clone();
+        let sim = Sim::new(&info.options, arena);
         let core = MatchCore::new(
             info,
             sim,

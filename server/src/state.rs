@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use shared::arena::Arena;
+
+use crate::maps::Maps;
 use tokio::sync::Semaphore;
 
 use crate::auth::Auth;
@@ -51,18 +53,24 @@ pub struct AppState {
 impl AppState {
     /// Builds the state; fails on a bad map, results log, public key or TLS files.
     pub fn new(config: Config) -> Result<AppState, String> {
-        let arena = match &config.map_file {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| format!("map_file {}: {e}", path.display()))
-                .and_then(|text| {
-                    Arena::from_json(&text).map_err(|e| format!("map_file {}: {e}", path.display()))
-                })?,
-            None => Arena::from_json(DEFAULT_MAP)?,
+        let file = match &config.map_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("map_file {}: {e}", path.display()))?,
+            ),
+            None => None,
         };
-        check_welcome_fits(&arena).map_err(|e| match &config.map_file {
+        let in_file = |e: String| match &config.map_file {
             Some(path) => format!("map_file {}: {e}", path.display()),
             None => e,
-        })?;
+        };
+        let maps = Maps::load(file.as_deref()).map_err(in_file)?;
+        for (name, arena) in maps.iter() {
+            check_welcome_fits(arena).map_err(|e| match name {
+                crate::maps::FILE => in_file(e),
+                _ => format!("map {name}: {e}"),
+            })?;
+        }
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::default());
         let mut auth = Auth::new(
@@ -92,7 +100,7 @@ impl AppState {
             config.clone(),
             metrics.clone(),
             results,
-            arena,
+            maps,
         ));
         let http_budget = rate_limit::budget(config.http_rate_limit, config.http_rate_burst);
         Ok(AppState {
@@ -145,6 +153,7 @@ fn check_welcome_fits(arena: &Arena) -> Result<(), String> {
         tick: u32::MAX,
         score_limit: u16::MAX,
         time_limit_secs: u32::MAX,
+        interest_radius: u32::MAX,
         arena: arena.clone(),
     });
     // Room for the match and player ids (12 and 18 bytes today) and then some.

@@ -43,6 +43,9 @@ fn options() -> MatchOptions {
         seed: 7,
         matchmaking: false,
         private: false,
+        map: "arena".into(),
+        interest_radius: 0,
+        lag_compensation_ms: 200,
     }
 }
 
@@ -100,6 +103,7 @@ fn scripted_match(arena: &Arena, seed: u64) -> Option<(Sim, Vec<Value>)> {
                 // Hold fire from tick 3, so the first delta only moves players.
                 buttons: if sim.tick() >= 2 { buttons::FIRE } else { 0 },
                 aim,
+                view_tick: sim.tick(),
             },
         );
         let walk = walks[(sim.tick() / 10) as usize % walks.len()];
@@ -109,6 +113,7 @@ fn scripted_match(arena: &Arena, seed: u64) -> Option<(Sim, Vec<Value>)> {
                 seq,
                 buttons: walk,
                 aim: 0,
+                view_tick: sim.tick(),
             },
         );
         sim.step();
@@ -155,6 +160,7 @@ fn quiet_snapshot(arena: &Arena) -> Value {
             seq: 1,
             buttons: held,
             aim: 0,
+            view_tick: 0,
         };
         sim.queue_input(e, input);
     }
@@ -194,6 +200,7 @@ fn server_messages(arena: &Arena) -> Vec<Value> {
         tick: 1,
         score_limit: 20,
         time_limit_secs: 300,
+        interest_radius: 1500,
         arena: arena.clone(),
     });
     let mut out = vec![entry("welcome", &encode_server(&welcome), &welcome)];
@@ -270,14 +277,16 @@ fn client_messages() -> Vec<Value> {
                 seq: 1,
                 buttons: buttons::RIGHT | buttons::FIRE,
                 aim: 16384,
+                view_tick: 1234,
             }),
         ),
         (
             "input_large",
             ClientMsg::Input(Input {
                 seq: 70_000,
-                buttons: 0,
+                buttons: buttons::RAIL,
                 aim: 65535,
+                view_tick: 70_000,
             }),
         ),
         ("ping", ClientMsg::Ping { client_time: 1000 }),

@@ -42,6 +42,17 @@ pub struct MatchOptionsRequest {
     pub matchmaking: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
+    /// A map name: `arena` (2000 × 2000), `large` (8000 × 8000), or `file` (the server's
+    /// `map_file`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map: Option<String>,
+    /// Radius of each player's area of interest in world units; 0 replicates everything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interest_radius: Option<u32>,
+    /// How far back a shot may be tested against what its shooter saw, ms; 0 turns lag
+    /// compensation off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_compensation_ms: Option<u16>,
 }
 
 /// Where to connect for a match: the answer of `POST /v1/matchmake` and `POST /v1/matches`.

@@ -187,6 +187,7 @@ mod tests {
                 seq: 300,
                 buttons: 0b1_0101,
                 aim: 40000,
+                view_tick: 123_456,
             }),
             ClientMsg::Ping {
                 client_time: u64::MAX,

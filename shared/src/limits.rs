@@ -9,6 +9,10 @@ pub const TICK_RATE: RangeInclusive<u16> = 1..=240;
 pub const MAX_PLAYERS: RangeInclusive<u16> = 1..=64;
 /// Kills that end a match.
 pub const SCORE_LIMIT: RangeInclusive<u16> = 1..=1000;
+/// Radius of a player's area of interest, world units (0: the whole arena).
+pub const INTEREST_RADIUS: RangeInclusive<u32> = 0..=200_000;
+/// How far back a shot may be tested, milliseconds (0: no lag compensation).
+pub const LAG_COMPENSATION_MS: RangeInclusive<u16> = 0..=1000;
 /// A match's length, seconds.
 pub const TIME_LIMIT_SECS: RangeInclusive<u32> = 1..=86_400;
 

@@ -8,9 +8,9 @@ use crate::arena::Arena;
 use crate::delta::Delta;
 
 /// Protocol version carried in [`Welcome`]; bumped on any incompatible wire change.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 /// The WebSocket subprotocol a client must offer and the server selects.
-pub const SUBPROTOCOL: &str = "tickwire.v2";
+pub const SUBPROTOCOL: &str = "tickwire.v3";
 /// Prefix of the subprotocol entry that carries a JWT for clients that cannot set headers.
 pub const BEARER_SUBPROTOCOL_PREFIX: &str = "tickwire.bearer.";
 
@@ -33,6 +33,10 @@ pub struct Input {
     pub buttons: u8,
     /// Aim angle, a full turn in 65536 steps, 0 = +x, counter-clockwise towards +y.
     pub aim: u16,
+    /// The server tick at which the client was showing the other players when it sampled this
+    /// input (its interpolation point); 0 = not known. The server rewinds targets to it for
+    /// this input's shots, at most `lag_compensation_max_ms` back (docs/protocol.md).
+    pub view_tick: u32,
 }
 
 /// A message from the server.
@@ -69,6 +73,9 @@ pub struct Welcome {
     pub tick: u32,
     pub score_limit: u16,
     pub time_limit_secs: u32,
+    /// Radius of this player's area of interest in world units: only entities within it (and
+    /// the player's own projectiles) are replicated. 0 = the whole arena.
+    pub interest_radius: u32,
     pub arena: Arena,
 }
 
@@ -99,7 +106,40 @@ pub enum SnapshotBase {
 /// Something that happened, for kill feeds and sounds; the state itself is in the delta.
 #[derive(Encode, Decode, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GameEvent {
-    Kill { tick: u32, killer: u32, victim: u32 },
+    Kill {
+        tick: u32,
+        killer: u32,
+        victim: u32,
+    },
+    /// `shooter` hit `victim` for `damage` hit points with `weapon` (hit markers, sounds).
+    Hit {
+        tick: u32,
+        shooter: u32,
+        victim: u32,
+        damage: u8,
+        weapon: Weapon,
+    },
+}
+
+impl GameEvent {
+    /// The entities an event is about: a client is sent it when one of them is in its view.
+    pub fn entities(&self) -> [u32; 2] {
+        match *self {
+            GameEvent::Kill { killer, victim, .. } => [killer, victim],
+            GameEvent::Hit {
+                shooter, victim, ..
+            } => [shooter, victim],
+        }
+    }
+}
+
+/// What dealt a hit.
+#[derive(Encode, Decode, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weapon {
+    /// The projectile gun (fire button).
+    Gun,
+    /// The hitscan rail (rail button).
+    Rail,
 }
 
 /// Why a match ended.

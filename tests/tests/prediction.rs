@@ -6,6 +6,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use server::app::DEFAULT_MAP;
 use server::game::options::MatchOptions;
+use server::game::harness::Harness;
 use server::game::sim::Sim;
 use shared::arena::Arena;
 use shared::protocol::Input;
@@ -18,13 +19,9 @@ fn reconciled_prediction_tracks_the_server() {
     let arena = Arena::from_json(DEFAULT_MAP).expect("map");
     let options = MatchOptions {
         max_players: 2,
-        tick_rate: 30,
-        snapshot_interval: 1,
         score_limit: 100,
         time_limit_secs: 600,
-        seed: 3,
-        matchmaking: false,
-        private: false,
+        ..Harness::options(30, 3)
     };
     let mut sim = Sim::new(&options, arena.clone());
     let (me, shared::ids::NetId(id)) = sim.add_player("me");
@@ -45,6 +42,7 @@ fn reconciled_prediction_tracks_the_server() {
             seq,
             buttons: held,
             aim: 0,
+            view_tick: 0,
         };
         predictor.apply_input(input);
         // The network delays inputs by 3 ticks; the server applies one per tick.

@@ -108,6 +108,7 @@ pub struct Connection {
     pub welcome: Welcome,
     pub mirror: Mirror,
     next_seq: u32,
+    view_tick: Option<u32>,
     epoch: Instant,
     rtt: Option<Duration>,
     bytes_received: u64,
@@ -134,6 +135,7 @@ impl Connection {
             welcome,
             mirror,
             next_seq: 1,
+            view_tick: None,
             epoch: Instant::now(),
             rtt: None,
             bytes_received,
@@ -210,12 +212,26 @@ impl Connection {
         Ok(how)
     }
 
+    /// Says which server tick the game is showing the other players at (its interpolation
+    /// point, e.g. [`crate::interp::Interpolator::view_tick`]); every input carries it so the
+    /// server tests this player's shots against what was on screen. Until a game sets it,
+    /// inputs carry the newest snapshot's tick (a game that draws snapshots as they come).
+    pub fn set_view_tick(&mut self, tick: u32) {
+        self.view_tick = Some(tick);
+    }
+
     /// Sends one input with the next sequence number; returns that number.
     pub async fn send_input(&mut self, buttons: u8, aim: u16) -> Result<u32, ClientError> {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.send(&ClientMsg::Input(Input { seq, buttons, aim }))
-            .await?;
+        let view_tick = self.view_tick.unwrap_or(self.mirror.tick());
+        self.send(&ClientMsg::Input(Input {
+            seq,
+            buttons,
+            aim,
+            view_tick,
+        }))
+        .await?;
         Ok(seq)
     }
 

@@ -12,7 +12,7 @@ use shared::quant::q_to_pos;
 pub struct Interpolator {
     base_delay: Duration,
     delay: Duration,
-    frames: VecDeque<(Instant, Vec<Entry>)>,
+    frames: VecDeque<(Instant, u32, Vec<Entry>)>,
 }
 
 impl Interpolator {
@@ -37,37 +37,52 @@ impl Interpolator {
         self.delay
     }
 
-    /// A snapshot arrived at `at` with these entities (sorted by id).
-    pub fn push(&mut self, at: Instant, entities: Vec<Entry>) {
-        self.frames.push_back((at, entities));
+    /// The snapshot of `tick` arrived at `at` with these entities (sorted by id).
+    pub fn push(&mut self, at: Instant, tick: u32, entities: Vec<Entry>) {
+        self.frames.push_back((at, tick, entities));
         while self.frames.len() > 2 && self.frames[1].0 + Duration::from_secs(1) < at {
             self.frames.pop_front();
         }
     }
 
-    /// (id, x, y) in world units for every entity at `now - delay`.
-    pub fn sample(&self, now: Instant) -> Vec<(u32, f64, f64)> {
-        let (Some(t), false) = (now.checked_sub(self.delay), self.frames.is_empty()) else {
-            return Vec::new();
-        };
+    /// The server tick shown at `now` (the render time, between the two snapshots around it,
+    /// rounded): what inputs say as their view tick, for lag compensation.
+    pub fn view_tick(&self, now: Instant) -> Option<u32> {
+        let (a, b, u) = self.around(now)?;
+        let (ta, tb) = (f64::from(self.frames[a].1), f64::from(self.frames[b].1));
+        Some((ta + (tb - ta) * u).round() as u32)
+    }
+
+    /// The frames before and after the render time at `now`, and how far between them it is.
+    fn around(&self, now: Instant) -> Option<(usize, usize, f64)> {
+        let t = now.checked_sub(self.delay)?;
+        if self.frames.is_empty() {
+            return None;
+        }
         // b: the first snapshot after the render time (or the newest); a: the one before it.
         let bi = self
             .frames
             .iter()
-            .position(|(at, _)| *at > t)
+            .position(|(at, _, _)| *at > t)
             .unwrap_or(self.frames.len() - 1);
-        let (b_at, b) = &self.frames[bi];
-        let (a_at, a) = if bi == 0 {
-            (b_at, b)
-        } else {
-            (&self.frames[bi - 1].0, &self.frames[bi - 1].1)
-        };
-        let span = b_at.saturating_duration_since(*a_at).as_secs_f64();
+        let ai = bi.saturating_sub(1);
+        let (a_at, b_at) = (self.frames[ai].0, self.frames[bi].0);
+        let span = b_at.saturating_duration_since(a_at).as_secs_f64();
         let u = if span > 0.0 {
-            (t.saturating_duration_since(*a_at).as_secs_f64() / span).clamp(0.0, 1.0)
+            (t.saturating_duration_since(a_at).as_secs_f64() / span).clamp(0.0, 1.0)
         } else {
             1.0
         };
+        Some((ai, bi, u))
+    }
+
+    /// (id, x, y) in world units for every entity at `now - delay`. An entity new in the later
+    /// snapshot is shown where it is there (it appeared; nothing to blend from).
+    pub fn sample(&self, now: Instant) -> Vec<(u32, f64, f64)> {
+        let Some((ai, bi, u)) = self.around(now) else {
+            return Vec::new();
+        };
+        let (a, b) = (&self.frames[ai].2, &self.frames[bi].2);
         b.iter()
             .map(|(id, sb)| {
                 let sa = a.binary_search_by_key(id, |e| e.0).map_or(sb, |k| &a[k].1);
@@ -97,15 +112,18 @@ mod tests {
     fn blends_between_the_snapshots_around_the_render_time() {
         let t0 = Instant::now();
         let mut i = Interpolator::new(Duration::from_millis(100));
-        i.push(t0, at(0));
+        i.push(t0, 10, at(0));
         i.push(
             t0 + Duration::from_millis(100),
+            13,
             at(100 * shared::quant::POS_SCALE),
         );
         // Render time t0 + 50 ms: halfway from x = 0 to x = 100 units.
         let s = i.sample(t0 + Duration::from_millis(150));
         assert_eq!(s.len(), 1);
         assert!((s[0].1 - 50.0).abs() < 1e-9, "{s:?}");
+        // ... and the tick shown is halfway from 10 to 13, rounded.
+        assert_eq!(i.view_tick(t0 + Duration::from_millis(150)), Some(12));
         // Past the newest snapshot it holds the newest position.
         assert!((i.sample(t0 + Duration::from_secs(2))[0].1 - 100.0).abs() < 1e-9);
     }

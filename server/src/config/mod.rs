@@ -100,8 +100,15 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// Append-only JSON-lines file of match results (fsynced before a match is torn down).
     pub results_log: Option<PathBuf>,
-    /// A JSON map replacing the embedded arena.
+    /// A JSON map, offered as the map named `file` (and the default one unless `map` names
+    /// another).
     pub map_file: Option<PathBuf>,
+    /// The map of matches that do not name one: `arena`, `large` or `file`.
+    pub map: String,
+    /// Default radius of each player's area of interest in world units (0: everything).
+    pub interest_radius: u32,
+    /// Default bound on how far back a shot is tested (lag compensation; 0: off).
+    pub lag_compensation_max_ms: u16,
     /// TLS certificate chain and private key (PEM) for `wss://`.
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Queue between sessions and one match.

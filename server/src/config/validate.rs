@@ -229,10 +229,37 @@ impl RawConfig {
                 .transpose()?,
             results_log: optional(&self.results_log).map(PathBuf::from),
             map_file: optional(&self.map_file).map(PathBuf::from),
+            map: self.map_name()?,
+            interest_radius: int(
+                "interest_radius",
+                self.interest_radius,
+                i64::from(*shared::limits::INTEREST_RADIUS.start()),
+                i64::from(*shared::limits::INTEREST_RADIUS.end()),
+            )?,
+            lag_compensation_max_ms: int(
+                "lag_compensation_max_ms",
+                self.lag_compensation_max_ms,
+                i64::from(*shared::limits::LAG_COMPENSATION_MS.start()),
+                i64::from(*shared::limits::LAG_COMPENSATION_MS.end()),
+            )?,
             tls,
             match_inbox: 1024,
             cluster,
         })
+    }
+
+    /// The default map's name: `map`, else `file` with a `map_file`, else `arena`.
+    fn map_name(&self) -> Result<String, ConfigError> {
+        let has_file = optional(&self.map_file).is_some();
+        match self.map.as_str() {
+            "" if has_file => Ok(crate::maps::FILE.into()),
+            "" => Ok(crate::maps::DEFAULT.into()),
+            name if crate::maps::exists(name, has_file) => Ok(name.into()),
+            name => Err(ConfigError(format!(
+                "map = {name:?}: not one of {}",
+                crate::maps::names(has_file).join(", ")
+            ))),
+        }
     }
 
     /// The cluster settings when `redis_url` is set. Every node must accept every node's tokens

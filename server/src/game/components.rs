@@ -31,9 +31,14 @@ pub struct Player {
     pub alive: bool,
     pub respawn_tick: u32,
     pub next_fire_tick: u32,
+    pub next_rail_tick: u32,
     pub score: u16,
     pub deaths: u16,
     pub last_input_seq: u32,
+    /// The tick the player's client was showing others at with its last input (0: unknown).
+    pub view_tick: u32,
+    /// Counts respawns: a rewound target is only hit in the life it is in now.
+    pub life: u32,
 }
 
 impl Player {
@@ -50,9 +55,12 @@ impl Default for Player {
             alive: true,
             respawn_tick: 0,
             next_fire_tick: 0,
+            next_rail_tick: 0,
             score: 0,
             deaths: 0,
             last_input_seq: 0,
+            view_tick: 0,
+            life: 0,
         }
     }
 }
@@ -68,6 +76,9 @@ pub struct Projectile {
     pub aim: u16,
     pub fired_tick: u32,
     pub expires_tick: u32,
+    /// The tick it was created. A lag-compensated shot is created `spawned_tick - fired_tick`
+    /// ticks into its flight, which it catches up against rewound targets on that tick.
+    pub spawned_tick: u32,
 }
 
 /// The current tick (1 is the first) and rate.

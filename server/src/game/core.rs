@@ -250,6 +250,7 @@ impl<L: Link> MatchCore<L> {
             tick: self.sim.tick(),
             score_limit: options.score_limit,
             time_limit_secs: options.time_limit_secs,
+            interest_radius: options.interest_radius,
             arena: self.sim.arena().clone(),
         });
         let _ = link.send(Outgoing::Frame(Bytes::from(encode_server(&welcome))));

@@ -20,7 +20,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use shared::arena::Arena;
 use shared::close_code::CloseCode;
 use shared::codec::decode_server;
 use shared::delta::Entry;
@@ -215,6 +214,9 @@ impl Harness {
             seed,
             matchmaking: false,
             private: false,
+            map: crate::maps::DEFAULT.into(),
+            interest_radius: 0,
+            lag_compensation_ms: 200,
         }
     }
 
@@ -223,14 +225,15 @@ impl Harness {
         CoreSettings::from_config(&Config::with_secret(Vec::new()))
     }
 
-    /// A match on the embedded map with the default settings.
+    /// A match on its embedded map with the default settings.
     pub fn new(options: MatchOptions) -> Harness {
         Harness::with(options, Harness::settings())
     }
 
-    /// A match on the embedded map.
+    /// A match on its embedded map (`options.map`).
     pub fn with(options: MatchOptions, settings: CoreSettings) -> Harness {
-        let arena = Arena::from_json(crate::state::DEFAULT_MAP).expect("the embedded map loads");
+        let maps = crate::maps::Maps::load(None).expect("the embedded maps load");
+        let arena = maps.get(&options.map).as_ref().clone();
         let now = Instant::now();
         let sim = Sim::new(&options, arena);
         let info = Arc::new(MatchInfo::new(
@@ -294,14 +297,26 @@ impl Harness {
         conn
     }
 
-    /// The client on `conn` holds `buttons` and aims at `aim` (its next input).
+    /// The client on `conn` holds `buttons` and aims at `aim` (its next input), showing the
+    /// world of its newest snapshot.
     pub fn input(&mut self, conn: ConnId, buttons: u8, aim: u16) {
+        let view_tick = self
+            .clients
+            .get(&conn)
+            .and_then(|c| c.mirror.as_ref())
+            .map_or(0, Mirror::tick);
+        self.input_seen(conn, buttons, aim, view_tick);
+    }
+
+    /// The client on `conn` sends an input saying it was showing the others at `view_tick`.
+    pub fn input_seen(&mut self, conn: ConnId, buttons: u8, aim: u16, view_tick: u32) {
         let client = self.clients.get_mut(&conn).expect("a client");
         client.next_seq += 1;
         let input = Input {
             seq: client.next_seq,
             buttons,
             aim,
+            view_tick,
         };
         self.apply(Command::Input { conn, input });
     }

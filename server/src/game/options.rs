@@ -19,6 +19,12 @@ pub struct MatchOptions {
     pub matchmaking: bool,
     /// Joining needs the match's ticket (given to its creator) or a seat already held.
     pub private: bool,
+    /// The map's name ([`crate::maps`]).
+    pub map: String,
+    /// Radius of each player's area of interest in world units (0: everything).
+    pub interest_radius: u32,
+    /// How far back a shot may be tested against what its shooter saw (0: off).
+    pub lag_compensation_ms: u16,
 }
 
 /// Why requested match options were refused; the message names the field and its range.
@@ -97,6 +103,27 @@ pub fn resolve(
         seed: req.seed.unwrap_or_else(rand::random),
         matchmaking,
         private,
+        map: match &req.map {
+            None => defaults.map.clone(),
+            Some(name) if crate::maps::exists(name, defaults.map_file.is_some()) => name.clone(),
+            Some(name) => {
+                return Err(InvalidOptions(format!(
+                    "map = {name:?} is not one of {}",
+                    crate::maps::names(defaults.map_file.is_some()).join(", ")
+                )));
+            }
+        },
+        interest_radius: check(
+            "interest_radius",
+            req.interest_radius.unwrap_or(defaults.interest_radius),
+            limits::INTEREST_RADIUS,
+        )?,
+        lag_compensation_ms: check(
+            "lag_compensation_ms",
+            req.lag_compensation_ms
+                .unwrap_or(defaults.lag_compensation_max_ms),
+            limits::LAG_COMPENSATION_MS,
+        )?,
     })
 }
 

@@ -13,6 +13,7 @@ use shared::rules::buttons;
 
 use crate::game::components::*;
 use crate::game::options::MatchOptions;
+use crate::game::systems::rewind::Rewind;
 use crate::game::systems::{self, respawn::pick_spawn};
 
 /// A match's simulation. Never awaits and does no I/O.
@@ -35,6 +36,7 @@ impl Sim {
         world.insert_resource(MatchRng(StdRng::seed_from_u64(options.seed)));
         world.insert_resource(NetIds::default());
         world.insert_resource(PendingEvents::default());
+        world.insert_resource(Rewind::new(u32::from(options.lag_compensation_ms)));
         world.insert_resource(Outcome::default());
         #[cfg(debug_assertions)]
         world.insert_resource(InjectPanic::default());
@@ -296,6 +298,9 @@ mod tests {
             seed: 1,
             matchmaking: false,
             private: false,
+            map: "arena".into(),
+            interest_radius: 0,
+            lag_compensation_ms: 200,
         }
     }
 
@@ -314,7 +319,12 @@ mod tests {
     }
 
     fn input(seq: u32, buttons: u8, aim: u16) -> Input {
-        Input { seq, buttons, aim }
+        Input {
+            seq,
+            buttons,
+            aim,
+            view_tick: 0,
+        }
     }
 
     fn state(sim: &mut Sim, id: u32) -> EntityState {
@@ -386,7 +396,10 @@ mod tests {
         let kills: Vec<(u32, u32)> = sim
             .take_events()
             .into_iter()
-            .map(|GameEvent::Kill { killer, victim, .. }| (killer, victim))
+            .filter_map(|e| match e {
+                GameEvent::Kill { killer, victim, .. } => Some((killer, victim)),
+                GameEvent::Hit { .. } => None,
+            })
             .collect();
         assert_eq!(kills, vec![(sid, vid)]);
     }

@@ -23,6 +23,12 @@ pub const MAX_HP: u8 = 100;
 pub const HIT_DAMAGE: u8 = 25;
 /// Time from death to respawn.
 pub const RESPAWN_MS: u32 = 3000;
+/// Shortest time between two rail shots of one player.
+pub const RAIL_INTERVAL_MS: u32 = 1000;
+/// Damage of one rail hit.
+pub const RAIL_DAMAGE: u8 = 50;
+/// How far a rail shot reaches, in world units (walls stop it sooner).
+pub const RAIL_RANGE: f64 = 1200.0;
 
 /// Bits of [`crate::protocol::Input::buttons`]. Screen convention: y grows downwards.
 pub mod buttons {
@@ -31,10 +37,12 @@ pub mod buttons {
     pub const LEFT: u8 = 4;
     pub const RIGHT: u8 = 8;
     pub const FIRE: u8 = 16;
+    /// The hitscan rail (the second fire button).
+    pub const RAIL: u8 = 32;
     /// The movement bits (what a player's replicated state carries).
     pub const MOVE: u8 = UP | DOWN | LEFT | RIGHT;
     /// Every bit with a meaning; the rest are ignored.
-    pub const ALL: u8 = 31;
+    pub const ALL: u8 = 63;
 }
 
 /// Whole ticks covering `ms` at `tick_rate` Hz, rounded up so a tick-counted interval is never

@@ -12,6 +12,7 @@ pub fn apply_inputs(mut players: Query<(&mut Player, &mut InputQueue)>) {
             player.held = input.buttons & buttons::ALL;
             player.aim = input.aim;
             player.last_input_seq = input.seq;
+            player.view_tick = input.view_tick;
         }
     }
 }

@@ -1,16 +1,19 @@
 //! The arena's systems, one small job each, run in order every tick.
 
+pub mod damage;
 pub mod end;
 pub mod input;
 pub mod movement;
 pub mod projectiles;
+pub mod rail;
 pub mod respawn;
+pub mod rewind;
 pub mod weapons;
 
 use bevy_ecs::prelude::*;
 
-/// The per-tick schedule: inputs → movement → weapons → projectiles (hits, damage, death) →
-/// respawn → end check. Chained, so each system sees the previous one's commands applied.
+/// The per-tick schedule: inputs → movement → weapons → rails → projectiles (hits, damage,
+/// death) → respawn → the lag-compensation record → end check. Chained, so each system sees the previous one's commands applied.
 pub fn schedule() -> Schedule {
     let mut schedule = Schedule::default();
     schedule.add_systems(
@@ -18,8 +21,10 @@ pub fn schedule() -> Schedule {
             input::apply_inputs,
             movement::move_players,
             weapons::fire_weapons,
+            rail::fire_rails,
             projectiles::fly_projectiles,
             respawn::respawn_players,
+            rewind::record_targets,
             end::check_end,
         )
             .chain(),

@@ -61,5 +61,6 @@ pub fn respawn_players(
         *pos = Position { x, y };
         pl.hp = MAX_HP;
         pl.alive = true;
+        pl.life = pl.life.wrapping_add(1);
     }
 }
