@@ -107,7 +107,7 @@ impl Bench {
         let sim = &self.sim;
         let body = self
             .history
-            .encode_latest(baseline, sim.arena(), |id| sim.name(id));
+            .encode_latest(baseline, None, sim.arena(), |id| sim.name(id));
         let body = bytes::Bytes::from(body);
         let mut sent = 0;
         for i in 0..PLAYERS {

@@ -28,6 +28,8 @@ pub struct Metrics {
     pub bytes_out: AtomicU64,
     pub bytes_in: AtomicU64,
     pub snapshots_sent: AtomicU64,
+    /// Snapshot bodies encoded: one per distinct baseline (and view) per snapshot.
+    pub snapshot_encodes: AtomicU64,
     pub snapshots_skipped: AtomicU64,
     pub inputs_dropped: AtomicU64,
     pub messages_rate_limited: AtomicU64,
@@ -173,6 +175,12 @@ impl Metrics {
             "tickwire_snapshots_sent_total",
             "Snapshots put in client outboxes.",
             self.snapshots_sent.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_snapshot_encodes_total",
+            "Snapshot bodies encoded (clients on the same baseline and view share one).",
+            self.snapshot_encodes.load(Relaxed),
         );
         counter(
             &mut out,

@@ -5,8 +5,8 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use server::app::DEFAULT_MAP;
-use server::game::options::MatchOptions;
 use server::game::harness::Harness;
+use server::game::options::MatchOptions;
 use server::game::sim::Sim;
 use shared::arena::Arena;
 use shared::protocol::Input;

@@ -56,6 +56,9 @@ impl<L: Link> MatchCore<L> {
             overruns: self.overruns,
             bytes_out_per_sec: self.bytes_rate.per_sec(),
             snapshots_per_sec: self.snapshot_rate.per_sec(),
+            map: self.info.options.map.clone(),
+            interest_radius: self.info.options.interest_radius,
+            lag_compensation_ms: self.info.options.lag_compensation_ms,
             player_details,
         }
     }

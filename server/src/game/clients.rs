@@ -7,16 +7,19 @@ use std::time::Instant;
 use bevy_ecs::entity::Entity;
 use shared::ids::{ConnId, NetId, PlayerId};
 
+use crate::game::interest::View;
 use crate::game::link::{Flush, Link};
 use crate::game::stats::Rate;
 use crate::seats::SeatGuard;
 
 /// A snapshot a client holds: its tick and the input sequence it acknowledged, which the next
 /// delta's `ack` counts from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Baseline {
     pub tick: u32,
     pub input_seq: u32,
+    /// With interest management: the ids it was sent at that tick.
+    pub view: Option<View>,
 }
 
 /// A connection entering the match, with the seat its handshake took.

@@ -331,6 +331,7 @@ impl<L: Link> MatchCore<L> {
             &mut self.clients,
             &self.metrics,
             self.timing.slow_limit,
+            self.info.options.interest_radius,
         );
         for conn in too_slow {
             if let Some(c) = self.clients.get_mut(&conn) {

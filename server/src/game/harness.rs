@@ -20,6 +20,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use shared::arena::Arena;
 use shared::close_code::CloseCode;
 use shared::codec::decode_server;
 use shared::delta::Entry;
@@ -95,6 +96,10 @@ pub struct SimClient {
     link: MemLink,
     /// Reads its frames after every step; a client that does not read fills its queue.
     pub reading: bool,
+    /// Keeps every frame's bytes in `frames` (tests of what reaches a client).
+    pub record: bool,
+    /// The bytes of every frame read while `record` was set, in order.
+    pub frames: Vec<Vec<u8>>,
     next_seq: u32,
     pub welcome: Option<Welcome>,
     mirror: Option<Mirror>,
@@ -156,6 +161,9 @@ impl SimClient {
                 Outgoing::Snapshot { body, ack } => with_trailer(&body, ack),
             };
             lock(&self.link.0).bytes_out += bytes.len() as u64;
+            if self.record {
+                self.frames.push(bytes.to_vec());
+            }
             self.on_message(decode_server(&bytes).expect("the server's frames decode"));
         }
     }
@@ -234,6 +242,11 @@ impl Harness {
     pub fn with(options: MatchOptions, settings: CoreSettings) -> Harness {
         let maps = crate::maps::Maps::load(None).expect("the embedded maps load");
         let arena = maps.get(&options.map).as_ref().clone();
+        Harness::on(arena, options, settings)
+    }
+
+    /// A match on a map of the test's own (walls and spawn points where it needs them).
+    pub fn on(arena: Arena, options: MatchOptions, settings: CoreSettings) -> Harness {
         let now = Instant::now();
         let sim = Sim::new(&options, arena);
         let info = Arc::new(MatchInfo::new(
@@ -277,6 +290,8 @@ impl Harness {
                 player_id: player.to_owned(),
                 link: link.clone(),
                 reading: true,
+                record: false,
+                frames: Vec::new(),
                 next_seq: 0,
                 welcome: None,
                 mirror: None,

@@ -1,5 +1,6 @@
 //! The ring of recent snapshots that client baselines point into, and delta encoding against it.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -8,6 +9,8 @@ use shared::codec::encode_snapshot_body;
 use shared::delta::{Entry, diff};
 use shared::predict::Prediction;
 use shared::protocol::{GameEvent, SnapshotBase};
+
+use crate::game::interest::{restrict, shows};
 
 /// Snapshots kept; a client whose baseline is older gets a full snapshot.
 pub const HISTORY_LEN: usize = 64;
@@ -51,9 +54,13 @@ impl History {
 
     /// The shared body of the newest snapshot as a delta against `baseline` (0 or a tick no
     /// longer held: a full snapshot), predicted on `arena`. Events are those after the baseline.
+    ///
+    /// With interest management, `views` are the ids the client saw at its baseline and sees
+    /// now: both worlds are restricted to them, and so are the events.
     pub fn encode_latest(
         &self,
         baseline: u32,
+        views: Option<(&[u32], &[u32])>,
         arena: &Arena,
         name_of: impl Fn(u32) -> String,
     ) -> Vec<u8> {
@@ -66,20 +73,29 @@ impl History {
             ticks: 0,
             tick: latest.tick,
         };
+        let target: Cow<[Entry]> = match views {
+            Some((_, now)) => Cow::Owned(restrict(&latest.entities, now)),
+            None => Cow::Borrowed(&latest.entities),
+        };
         match self.find(baseline) {
             Some(i) => {
                 let events: Vec<GameEvent> = self
                     .frames
                     .range(i + 1..)
                     .flat_map(|f| f.events.iter().copied())
+                    .filter(|e| views.is_none_or(|(_, now)| shows(now, e)))
                     .collect();
                 p.ticks = latest.tick - baseline;
-                let delta = diff(&self.frames[i].entities, &latest.entities, name_of, &p);
+                let base_entities: Cow<[Entry]> = match views {
+                    Some((then, _)) => Cow::Owned(restrict(&self.frames[i].entities, then)),
+                    None => Cow::Borrowed(&self.frames[i].entities),
+                };
+                let delta = diff(&base_entities, &target, name_of, &p);
                 let base = SnapshotBase::Since { ticks: p.ticks };
                 encode_snapshot_body(base, &delta, &events)
             }
             None => {
-                let delta = diff(&[], &latest.entities, name_of, &p);
+                let delta = diff(&[], &target, name_of, &p);
                 let base = SnapshotBase::Full { tick: latest.tick };
                 encode_snapshot_body(base, &delta, &[])
             }

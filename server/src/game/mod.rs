@@ -11,6 +11,7 @@ pub mod finish;
 pub mod harness;
 pub mod history;
 pub mod info;
+pub mod interest;
 pub mod link;
 pub mod messages;
 pub mod options;

@@ -1,5 +1,6 @@
-//! Sends the newest snapshot to every client: one encode per distinct baseline, shared bytes,
-//! and a non-blocking push into each client's bounded link.
+//! Sends the newest snapshot to every client: one encode per distinct baseline (and, with
+//! interest management, per distinct pair of views), shared bytes, and a non-blocking push into
+//! each client's bounded link.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -8,25 +9,36 @@ use shared::ids::ConnId;
 
 use crate::game::clients::{Baseline, Clients};
 use crate::game::history::History;
+use crate::game::interest::{self, View, Views, same};
 use crate::game::link::{Link, Outgoing, Undelivered};
 use crate::game::sim::Sim;
 use crate::metrics::Metrics;
 
 /// Puts the newest snapshot in each client's link. A client whose link is full is skipped
 /// (its next delta is against its older baseline); one skipped `slow_limit` times in a row is
-/// returned so the caller can close it as too slow.
+/// returned so the caller can close it as too slow. `interest_radius` 0 sends everyone
+/// everything; otherwise each client gets its view ([`crate::game::interest`]).
 pub fn broadcast<L: Link>(
     sim: &Sim,
     history: &History,
     clients: &mut Clients<L>,
     metrics: &Metrics,
     slow_limit: u32,
+    interest_radius: u32,
 ) -> Vec<ConnId> {
-    let Some(latest) = history.latest().map(|f| f.tick) else {
+    let Some(frame) = history.latest() else {
         return Vec::new();
     };
-    // Usually one entry (everyone on the previous tick); a handful when clients lag or join.
-    let mut bodies: Vec<(u32, Bytes)> = Vec::with_capacity(2);
+    let latest = frame.tick;
+    let at = if interest_radius > 0 {
+        interest::positions(frame)
+    } else {
+        Vec::new()
+    };
+    let mut views = Views::default();
+    // Without interest management usually one entry (everyone on the previous tick), a handful
+    // when clients lag or join; with it, one per distinct view.
+    let mut bodies: Vec<Body> = Vec::with_capacity(2);
     let mut too_slow = Vec::new();
     let (mut sent, mut skipped) = (0u64, 0u64);
     for (conn, client) in clients.iter_mut() {
@@ -42,15 +54,32 @@ pub fn broadcast<L: Link>(
         }
         let fits = client.pending_frame.is_none() && client.link.has_room();
         if fits {
-            let held = client.baseline.filter(|b| history.holds(b.tick));
+            let view = (interest_radius > 0)
+                .then(|| views.of(frame, &at, client.net_id.0, interest_radius));
+            let held = client.baseline.as_ref().filter(|b| history.holds(b.tick));
             let baseline = held.map_or(0, |b| b.tick);
-            let body = match bodies.iter().find(|(b, _)| *b == baseline) {
-                Some((_, body)) => body.clone(),
+            let base_view = held.and_then(|b| b.view.as_ref());
+            let found = bodies.iter().find(|b| {
+                b.baseline == baseline
+                    && same(b.base_view.as_ref(), base_view)
+                    && same(b.view.as_ref(), view.as_ref())
+            });
+            let body = match found {
+                Some(b) => b.bytes.clone(),
                 None => {
-                    let body = history.encode_latest(baseline, sim.arena(), |id| sim.name(id));
-                    let body = Bytes::from(body);
-                    bodies.push((baseline, body.clone()));
-                    body
+                    let pair = view
+                        .as_ref()
+                        .map(|v| (base_view.map_or(&[][..], |b| b), &v[..]));
+                    let body =
+                        history.encode_latest(baseline, pair, sim.arena(), |id| sim.name(id));
+                    let bytes = Bytes::from(body);
+                    bodies.push(Body {
+                        baseline,
+                        base_view: base_view.cloned(),
+                        view: view.clone(),
+                        bytes: bytes.clone(),
+                    });
+                    bytes
                 }
             };
             let input_seq = sim.last_input_seq(client.entity);
@@ -60,6 +89,7 @@ pub fn broadcast<L: Link>(
                     client.baseline = Some(Baseline {
                         tick: latest,
                         input_seq,
+                        view,
                     });
                     client.skipped_in_row = 0;
                     client.snapshots_sent += 1;
@@ -79,6 +109,18 @@ pub fn broadcast<L: Link>(
         }
     }
     metrics.snapshots_sent.fetch_add(sent, Relaxed);
+    metrics
+        .snapshot_encodes
+        .fetch_add(bodies.len() as u64, Relaxed);
     metrics.snapshots_skipped.fetch_add(skipped, Relaxed);
     too_slow
+}
+
+/// One encoded snapshot body and whom it fits: clients on `baseline` who saw `base_view` then
+/// and see `view` now.
+struct Body {
+    baseline: u32,
+    base_view: Option<View>,
+    view: Option<View>,
+    bytes: Bytes,
 }

@@ -23,6 +23,12 @@ pub struct MatchReport {
     pub overruns: u64,
     pub bytes_out_per_sec: f64,
     pub snapshots_per_sec: f64,
+    /// The map's name.
+    pub map: String,
+    /// Radius of each player's area of interest in world units (0: everything).
+    pub interest_radius: u32,
+    /// How far back shots are tested (0: no lag compensation).
+    pub lag_compensation_ms: u16,
     /// With `GET /v1/admin/matches/{id}` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub player_details: Option<Vec<PlayerReport>>,

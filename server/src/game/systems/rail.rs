@@ -6,7 +6,9 @@ use shared::arena::Arena;
 use shared::protocol::Weapon;
 use shared::quant::{SIM_SCALE, q_to_angle};
 use shared::rules::geometry::{segment_enters_circle, segment_enters_rect};
-use shared::rules::{PLAYER_RADIUS, RAIL_DAMAGE, RAIL_INTERVAL_MS, RAIL_RANGE, buttons, ticks_for_ms};
+use shared::rules::{
+    PLAYER_RADIUS, RAIL_DAMAGE, RAIL_INTERVAL_MS, RAIL_RANGE, buttons, ticks_for_ms,
+};
 
 use crate::game::components::{Clock, Map, NetId, PendingEvents, Player, Position};
 use crate::game::systems::damage::damage;

@@ -1,0 +1,149 @@
+//! Interest management: which entities each client is sent. A client sees its own entity, its
+//! own projectiles, and every entity within the match's `interest_radius` of its entity (a
+//! projectile where it is at the snapshot's tick). Clients that see the same set share one
+//! encoded view: [`Views`] hands out one `Arc` per distinct set, so replication encodes once
+//! per distinct (baseline, view) instead of once per client.
+
+use std::sync::Arc;
+
+use shared::delta::Entry;
+use shared::entity::EntityKind;
+use shared::protocol::GameEvent;
+use shared::quant::q_to_pos;
+use shared::rules::projectile_position;
+
+use crate::game::history::Frame;
+
+/// The ids one client sees (sorted), shared by every client that sees the same.
+pub type View = Arc<[u32]>;
+
+/// Where every entity of a frame is at its tick, in world units (same order as its entities).
+pub fn positions(frame: &Frame) -> Vec<(f64, f64)> {
+    frame
+        .entities
+        .iter()
+        .map(|(_, s)| match s.kind {
+            EntityKind::Player => (q_to_pos(s.x), q_to_pos(s.y)),
+            EntityKind::Projectile => projectile_position(
+                s.x,
+                s.y,
+                s.aim,
+                frame.tick.saturating_sub(s.tick),
+                frame.tick_rate,
+            ),
+        })
+        .collect()
+}
+
+/// The views of one snapshot, each distinct set once.
+#[derive(Default)]
+pub struct Views {
+    seen: Vec<(u64, View)>,
+    scratch: Vec<u32>,
+}
+
+impl Views {
+    /// What the player with entity `me` sees of `frame` (whose entities are at `at`) within
+    /// `radius` world units.
+    pub fn of(&mut self, frame: &Frame, at: &[(f64, f64)], me: u32, radius: u32) -> View {
+        let ids = &mut self.scratch;
+        ids.clear();
+        let centre = frame
+            .entities
+            .binary_search_by_key(&me, |e| e.0)
+            .ok()
+            .map(|i| at[i]);
+        let r2 = f64::from(radius).powi(2);
+        for ((id, s), &(x, y)) in frame.entities.iter().zip(at) {
+            let own = *id == me || (s.kind == EntityKind::Projectile && s.owner == me);
+            let near = centre.is_some_and(|(cx, cy)| (x - cx).powi(2) + (y - cy).powi(2) <= r2);
+            if own || near {
+                ids.push(*id);
+            }
+        }
+        let hash = ids.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &id| {
+            (h ^ u64::from(id)).wrapping_mul(0x0100_0000_01b3)
+        });
+        if let Some((_, v)) = self.seen.iter().find(|(h, v)| *h == hash && **v == ids[..]) {
+            return v.clone();
+        }
+        let view: View = Arc::from(ids.as_slice());
+        self.seen.push((hash, view.clone()));
+        view
+    }
+}
+
+/// Whether two optional views are the same set (cheaply when they are the same `Arc`).
+pub fn same(a: Option<&View>, b: Option<&View>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+        _ => false,
+    }
+}
+
+/// The entities of `entities` whose ids are in `view` (both sorted by id).
+pub fn restrict(entities: &[Entry], view: &[u32]) -> Vec<Entry> {
+    let mut out = Vec::with_capacity(view.len());
+    let mut ids = view.iter().peekable();
+    for e in entities {
+        while ids.next_if(|id| **id < e.0).is_some() {}
+        if ids.peek() == Some(&&e.0) {
+            out.push(*e);
+        }
+    }
+    out
+}
+
+/// Whether a client with `view` is sent `event`: when it sees an entity the event is about
+/// (its own entity is always in its view, so whoever an event concerns gets it).
+pub fn shows(view: &[u32], event: &GameEvent) -> bool {
+    event
+        .entities()
+        .iter()
+        .any(|id| view.binary_search(id).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::entity::EntityState;
+
+    fn player(id: u32, x: i32, y: i32) -> Entry {
+        let s = EntityState {
+            x: x * 256,
+            y: y * 256,
+            ..EntityState::default()
+        };
+        (id, s)
+    }
+
+    #[test]
+    fn a_view_is_the_radius_plus_what_is_ones_own_and_equal_views_are_shared() {
+        let mut shot = player(4, 5000, 5000);
+        shot.1.kind = EntityKind::Projectile;
+        shot.1.owner = 1;
+        shot.1.tick = 10;
+        let frame = Frame {
+            tick: 10,
+            tick_rate: 30,
+            entities: Arc::new(vec![
+                player(1, 100, 100),
+                player(2, 150, 100),
+                player(3, 900, 900),
+                shot,
+            ]),
+            events: Vec::new(),
+        };
+        let at = positions(&frame);
+        let mut views = Views::default();
+        let one = views.of(&frame, &at, 1, 100);
+        assert_eq!(&one[..], &[1, 2, 4], "near, own, own shot; not the far one");
+        let two = views.of(&frame, &at, 2, 100);
+        assert_eq!(&two[..], &[1, 2]);
+        let three = views.of(&frame, &at, 3, 100);
+        assert_eq!(&three[..], &[3]);
+        assert!(Arc::ptr_eq(&views.of(&frame, &at, 1, 100), &one), "shared");
+        assert_eq!(restrict(&frame.entities, &two).len(), 2);
+    }
+}
