@@ -21,7 +21,7 @@ async function api(method, path, body) {
   return data;
 }
 
-const COLUMNS = ["id", "state", "players", "tick-rate", "interval", "p50", "p99", "max", "budget", "overruns", "kbps", "snap-rate"];
+const COLUMNS = ["id", "state", "players", "tick-rate", "interval", "map", "interest", "lag-comp", "p50", "p99", "max", "budget", "overruns", "kbps", "snap-rate"];
 
 /** Builds a match's row once: text cells, then the tick-rate editor and the end button. */
 function makeRow(id) {
@@ -60,6 +60,9 @@ function renderRows(matches) {
     set("players", `${m.players}/${m.capacity}`);
     set("tick-rate", String(m.tick_rate));
     set("interval", String(m.snapshot_interval));
+    set("map", m.map);
+    set("interest", m.interest_radius ? `${m.interest_radius} u` : "off");
+    set("lag-comp", m.lag_compensation_ms ? `${m.lag_compensation_ms} ms` : "off");
     set("p50", fmt(m.tick_time.p50_ms, 3));
     set("p99", fmt(m.tick_time.p99_ms, 3));
     set("max", fmt(m.tick_time.max_ms, 3));

@@ -150,7 +150,9 @@ function snapshot(r) {
   }
   let events = [];
   if (sections & SECTION.EVENTS) {
-    events = r.vec(() => { r.variant(["Kill"]); return { Kill: { tick: r.u32(), killer: r.u32(), victim: r.u32() } }; });
+    events = r.vec(() => r.variant(["Kill", "Hit"]) === "Kill"
+      ? { Kill: { tick: r.u32(), killer: r.u32(), victim: r.u32() } }
+      : { Hit: { tick: r.u32(), shooter: r.u32(), victim: r.u32(), damage: r.u8(), weapon: r.variant(["Gun", "Rail"]) } });
     if (events.length === 0) throw new DecodeError("snapshot: empty events section");
   }
   return { base, delta, events, ack: r.u32() };
@@ -164,7 +166,7 @@ export function decodeServer(bytes) {
     case "Welcome":
       msg = { Welcome: { protocol_version: r.u16(), match_id: r.string(), player_id: r.string(), entity: r.u32(),
         tick_rate: r.u16(), snapshot_interval: r.u16(), tick: r.u32(), score_limit: r.u16(),
-        time_limit_secs: r.u32(), arena: arena(r) } };
+        time_limit_secs: r.u32(), interest_radius: r.u32(), arena: arena(r) } };
       break;
     case "Snapshot": msg = { Snapshot: snapshot(r) }; break;
     case "Pong": msg = { Pong: { client_time: r.u64(), server_tick: r.u32() } }; break;
@@ -182,17 +184,18 @@ export function decodeServer(bytes) {
 export function decodeClient(bytes) {
   const r = new Reader(bytes);
   const msg = r.variant(["Input", "Ping"]) === "Input"
-    ? { Input: { seq: r.u32(), buttons: r.u8(), aim: r.u16() } }
+    ? { Input: { seq: r.u32(), buttons: r.u8(), aim: r.u16(), view_tick: r.u32() } }
     : { Ping: { client_time: r.u64() } };
   r.end();
   return msg;
 }
 
-/** Encodes a client message: `{Input: {seq, buttons, aim}}` or `{Ping: {client_time}}`. */
+/** Encodes a client message: `{Input: {seq, buttons, aim, view_tick}}` or `{Ping: {client_time}}`. */
 export function encodeClient(msg) {
   const w = new Writer();
   if (msg.Input) {
     w.varint(0); w.varint(msg.Input.seq); w.u8(msg.Input.buttons); w.varint(msg.Input.aim);
+    w.varint(msg.Input.view_tick ?? 0);
   } else if (msg.Ping) {
     w.varint(1); w.varint(msg.Ping.client_time);
   } else {

@@ -5,7 +5,7 @@ import { Mirror } from "./mirror.js";
 import { Predictor } from "./predict.js";
 import { Interpolator } from "./interp.js";
 import { draw, fit } from "./render.js";
-import { BUTTONS, projectilePosition } from "./rules.js";
+import { BUTTONS, RAIL_INTERVAL_MS, projectilePosition, railEnd } from "./rules.js";
 import { CLOSE_MESSAGES, PlayerError, explainFailedJoin, login, matchStatus, matchmake, openSocket } from "./net.js";
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +20,7 @@ const INTERP_MS = Math.min(Math.max(Number(new URLSearchParams(location.search).
 let game = null;
 const held = new Set();
 let firing = false;
+let railing = false;
 let showScores = false;
 let mouse = null;
 
@@ -60,6 +61,7 @@ function connect(ticket, auth, attempt = 0) {
   const g = {
     ws: openSocket(ticket.ws_url, auth.token), ticket, auth, attempt, welcome: null, mirror: new Mirror(),
     predictor: null, interp: new Interpolator(INTERP_MS), rate: 30, seq: 0, aim: 0, killFeed: [], opened: false,
+    rails: [], hitMarkers: [], lastRail: -Infinity, camera: null,
     ended: null, endsAt: 0, lastFrame: performance.now(), rtt: null,
     counters: { snaps: 0, down: 0, up: 0 }, rates: { snaps: 0, down: 0, up: 0 }, ratesAt: performance.now(),
   };
@@ -115,15 +117,23 @@ function startInputs(g) {
 }
 
 function sendInput(g) {
-  let buttons = firing ? BUTTONS.FIRE : 0;
+  let buttons = (firing ? BUTTONS.FIRE : 0) | (railing ? BUTTONS.RAIL : 0);
   for (const code of held) buttons |= MOVES[code] || 0;
   const me = g.predictor.renderPos(0);
   if (mouse && me) {
     const turns = Math.atan2(mouse[1] - me[1], mouse[0] - me[0]) / (2 * Math.PI);
     g.aim = Math.floor((turns - Math.floor(turns)) * 65536 + 0.5) % 65536;
   }
+  const now = performance.now();
+  const alive = (g.mirror.entities.get(g.welcome.entity)?.flags & 1) !== 0;
+  if (railing && me && alive && now - g.lastRail >= RAIL_INTERVAL_MS) {
+    // The beam is drawn at once; the server says whether it hit (a Hit event, a marker).
+    g.lastRail = now;
+    g.rails.push({ from: me, to: railEnd(g.welcome.arena, me[0], me[1], g.aim), at: now });
+  }
   g.seq += 1;
-  const input = { seq: g.seq, buttons, aim: g.aim };
+  // The tick the others are drawn at: the server tests this input's shots against it.
+  const input = { seq: g.seq, buttons, aim: g.aim, view_tick: g.interp.viewTick(now) };
   g.predictor.applyInput(input);
   send(g, { Input: input });
 }
@@ -143,8 +153,14 @@ function onSnapshot(g, snap) {
   if (me) g.predictor.reconcile(me, g.mirror.ackInputSeq);
   g.interp.push(performance.now(), tick, g.mirror.entities);
   const name = (id) => g.mirror.names.get(id) || `#${id}`;
+  const mine = g.welcome.entity;
   for (const ev of snap.events) {
     if (ev.Kill) g.killFeed.unshift({ killer: name(ev.Kill.killer), victim: name(ev.Kill.victim), at: performance.now() });
+    const victim = g.mirror.entities.get(ev.Hit?.victim ?? ev.Kill?.victim);
+    if (victim && (ev.Hit?.shooter === mine || ev.Kill?.killer === mine)) {
+      g.hitMarkers.push({ x: victim.x / 256, y: victim.y / 256, kill: !!ev.Kill, at: performance.now() });
+      g.hits = (g.hits || 0) + 1;
+    }
   }
   g.killFeed = g.killFeed.filter((k) => performance.now() - k.at < 6000).slice(0, 5);
 }
@@ -228,10 +244,16 @@ function view(g, now, dt) {
     const own = me ? g.predictor.renderPos(dt) : null;
     const latest = g.mirror.entities.get(id) || s;
     players.push({ id, me, name: g.mirror.names.get(id) || `#${id}`, x: own ? own[0] : s.wx, y: own ? own[1] : s.wy,
-      aim: me ? g.aim : s.aim, hp: latest.hp, alive: (latest.flags & 1) !== 0, score: latest.score, deaths: latest.deaths });
+      aim: me ? g.aim : s.aim, hp: latest.hp, alive: (latest.flags & 1) !== 0, score: latest.score, deaths: latest.deaths,
+      alpha: me ? 1 : s.alpha });
+    if (me) g.camera = [players[players.length - 1].x, players[players.length - 1].y];
   }
+  const fade = (list, ms) => list.filter((e) => now - e.at < ms).map((e) => ({ ...e, fade: 1 - (now - e.at) / ms }));
+  g.rails = g.rails.filter((r) => now - r.at < 200);
+  g.hitMarkers = g.hitMarkers.filter((m) => now - m.at < 400);
   return { arena: g.welcome.arena, players, projectiles, killFeed: g.killFeed, showScores,
-    secondsLeft: (g.endsAt - now) / 1000 };
+    secondsLeft: (g.endsAt - now) / 1000, camera: g.camera, interestRadius: g.welcome.interest_radius,
+    rails: fade(g.rails, 200), hitMarkers: fade(g.hitMarkers, 400) };
 }
 
 function frame(g, now) {
@@ -263,21 +285,24 @@ addEventListener("keydown", (e) => {
   if (!game || $("game").hidden) return;
   if (MOVES[e.code]) { held.add(e.code); e.preventDefault(); }
   if (e.code === "Space") { firing = true; e.preventDefault(); }
+  if (e.code === "KeyE") { railing = true; e.preventDefault(); }
   if (e.code === "Tab") { showScores = true; e.preventDefault(); }
 });
 addEventListener("keyup", (e) => {
   held.delete(e.code);
   if (e.code === "Space") firing = false;
+  if (e.code === "KeyE") railing = false;
   if (e.code === "Tab") showScores = false;
 });
-addEventListener("blur", () => { held.clear(); firing = false; });
+addEventListener("blur", () => { held.clear(); firing = false; railing = false; });
 $("canvas").addEventListener("mousemove", (e) => {
   if (!game || !game.welcome) return;
   const c = $("canvas"), r = c.getBoundingClientRect();
-  mouse = fit(c, game.welcome.arena).toWorld((e.clientX - r.left) * (c.width / r.width), (e.clientY - r.top) * (c.height / r.height));
+  mouse = fit(c, game.welcome.arena, game.camera).toWorld((e.clientX - r.left) * (c.width / r.width), (e.clientY - r.top) * (c.height / r.height));
 });
-$("canvas").addEventListener("mousedown", (e) => { if (e.button === 0) firing = true; });
-addEventListener("mouseup", (e) => { if (e.button === 0) firing = false; });
+$("canvas").addEventListener("mousedown", (e) => { if (e.button === 0) firing = true; if (e.button === 2) railing = true; });
+addEventListener("mouseup", (e) => { if (e.button === 0) firing = false; if (e.button === 2) railing = false; });
+$("canvas").addEventListener("contextmenu", (e) => e.preventDefault());
 $("play").addEventListener("click", play);
 $("name").addEventListener("keydown", (e) => { if (e.key === "Enter") play(); });
 $("again").addEventListener("click", () => { show("start"); play(); });
@@ -290,9 +315,11 @@ window.__tickwire = {
     const g = game;
     const phase = !$("game").hidden ? "playing" : !$("results").hidden ? "results" : "start";
     if (!g || !g.welcome) return { phase, message: $("message").textContent };
-    const c = $("canvas"), t = fit(c, g.welcome.arena), r = c.getBoundingClientRect();
+    const c = $("canvas"), t = fit(c, g.welcome.arena, g.camera), r = c.getBoundingClientRect();
     const toPage = (x, y) => { const [sx, sy] = t.toScreen(x, y); return [r.left + (sx * r.width) / c.width, r.top + (sy * r.height) / c.height]; };
     return { phase, matchId: g.welcome.match_id, entity: g.welcome.entity, tickRate: g.rate, rtt: g.rtt, hud: $("hud").textContent, reconnects, lastBanner,
+      interestRadius: g.welcome.interest_radius, camera: g.camera, hits: g.hits || 0, viewTick: g.interp.viewTick(performance.now()),
+      mirrored: [...g.mirror.entities.keys()], arena: { width: g.welcome.arena.width, height: g.welcome.arena.height },
       players: (g.lastView?.players || []).map((p) => ({ ...p, page: toPage(p.x, p.y) })),
       message: $("message").textContent };
   },

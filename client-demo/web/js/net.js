@@ -78,7 +78,7 @@ export async function explainFailedJoin(matchId) {
 
 /** Opens the match socket with the token in the subprotocol list. */
 export function openSocket(wsUrl, token) {
-  const ws = new WebSocket(wsUrl, ["tickwire.v2", `tickwire.bearer.${token}`]);
+  const ws = new WebSocket(wsUrl, ["tickwire.v3", `tickwire.bearer.${token}`]);
   ws.binaryType = "arraybuffer";
   return ws;
 }

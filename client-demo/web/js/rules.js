@@ -7,7 +7,29 @@ export const POS_SCALE = SIM_SCALE;
 export const PLAYER_RADIUS = 16;
 export const PLAYER_SPEED = 200;
 export const PROJECTILE_SPEED = 600;
-export const BUTTONS = { UP: 1, DOWN: 2, LEFT: 4, RIGHT: 8, FIRE: 16 };
+export const BUTTONS = { UP: 1, DOWN: 2, LEFT: 4, RIGHT: 8, FIRE: 16, RAIL: 32 };
+/** The rail: range in world units and shortest time between two shots. */
+export const RAIL_RANGE = 1200;
+export const RAIL_INTERVAL_MS = 1000;
+
+/** Where a rail fired from (x, y) towards `aim` (16-bit angle) stops: the first wall or its range. */
+export function railEnd(arena, x, y, aim) {
+  const a = (aim / 65536) * 2 * Math.PI;
+  const dx = Math.cos(a) * RAIL_RANGE, dy = Math.sin(a) * RAIL_RANGE;
+  let t = 1;
+  for (const w of arena.walls) {
+    let t0 = 0, t1 = 1, hit = true;
+    for (const [p, d, lo, hi] of [[x, dx, w.x, w.x + w.w], [y, dy, w.y, w.y + w.h]]) {
+      if (d === 0) { if (p < lo || p > hi) { hit = false; break; } continue; }
+      let ta = (lo - p) / d, tb = (hi - p) / d;
+      if (ta > tb) [ta, tb] = [tb, ta];
+      t0 = Math.max(t0, ta); t1 = Math.min(t1, tb);
+      if (t0 > t1) { hit = false; break; }
+    }
+    if (hit) t = Math.min(t, t0);
+  }
+  return [x + dx * t, y + dy * t];
+}
 
 /** Per-tick step along one axis and along each axis of a diagonal, in sim units. */
 export function stepQ(tickRate) {
