@@ -8,9 +8,9 @@ use server::game::options::MatchOptions;
 use server::game::sim::Sim;
 use shared::arena::Arena;
 use shared::codec::{encode_client, encode_snapshot_body, snapshot_trailer};
-use shared::delta::{Entry, diff};
+use shared::delta::{Delta, Entry, diff};
 use shared::predict::Prediction;
-use shared::protocol::{ClientMsg, Input, SnapshotBase};
+use shared::protocol::{ClientMsg, GameEvent, Input, SnapshotBase, Weapon};
 use shared::rules::buttons;
 
 fn hex(bytes: &[u8]) -> String {
@@ -101,4 +101,30 @@ fn main() {
         "ping client_time 1000:\n  {}",
         hex(&encode_client(&ClientMsg::Ping { client_time: 1000 }))
     );
+    let rail = Input {
+        seq: 3,
+        buttons: buttons::RAIL,
+        aim: 16384,
+        view_tick: 300,
+    };
+    println!(
+        "input {rail:?}:\n  {}",
+        hex(&encode_client(&ClientMsg::Input(rail)))
+    );
+    // With interest management bob walks out of ada's area: he is removed from her view.
+    sim.step();
+    let fifth: Vec<Entry> = sim.snapshot().into_iter().filter(|e| e.0 != 2).collect();
+    println!("delta snapshot, tick 5 against tick 4 for ada, bob out of her area of interest:");
+    println!("  {}", hex(&frame(next, &fourth, &fifth, &sim, 0)));
+    let hit = GameEvent::Hit {
+        tick: 5,
+        shooter: 1,
+        victim: 2,
+        damage: 50,
+        weapon: Weapon::Rail,
+    };
+    let mut bytes = encode_snapshot_body(next, &Delta::default(), &[hit]);
+    let (t, n) = snapshot_trailer(0);
+    bytes.extend_from_slice(&t[..n]);
+    println!("a snapshot that only carries {hit:?}:\n  {}", hex(&bytes));
 }
