@@ -13,6 +13,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use server::app::DEFAULT_MAP;
+use server::game::history::EncodeScratch;
 use server::game::history::{Frame, History};
 use server::game::options::MatchOptions;
 use server::game::sim::Sim;
@@ -105,9 +106,13 @@ impl Bench {
             events: self.sim.take_events(),
         });
         let sim = &self.sim;
-        let body = self
-            .history
-            .encode_latest(baseline, None, sim.arena(), |id| sim.name(id));
+        let body = self.history.encode_latest(
+            baseline,
+            None,
+            sim.arena(),
+            |id| sim.name(id),
+            &mut EncodeScratch::default(),
+        );
         let body = bytes::Bytes::from(body);
         let mut sent = 0;
         for i in 0..PLAYERS {

@@ -64,6 +64,19 @@ pub fn diff(
     name_of: impl Fn(u32) -> String,
     p: &Prediction,
 ) -> Delta {
+    diff_by(base, target, name_of, p, |_, bs, ts| p.moved(bs, ts))
+}
+
+/// [`diff`] with the moved positions given by `moved(id, base state, new state)`, which must
+/// equal `p.moved(base state, new state)`: a server encoding many views of one world computes
+/// each entity's prediction once and hands it to every view.
+pub fn diff_by(
+    base: &[Entry],
+    target: &[Entry],
+    name_of: impl Fn(u32) -> String,
+    p: &Prediction,
+    mut moved: impl FnMut(u32, &EntityState, &EntityState) -> (i32, i32),
+) -> Delta {
     let mut delta = Delta::default();
     let mut survivors: Vec<Entry> = Vec::with_capacity(target.len());
     let mut fresh: Vec<&Entry> = Vec::new();
@@ -87,7 +100,7 @@ pub fn diff(
                     fresh.push(t);
                     j += 1;
                 } else {
-                    let patch = EntityPatch::between(bs, ts, p.moved(bs, ts));
+                    let patch = EntityPatch::between(bs, ts, moved(*id, bs, ts));
                     if !patch.is_empty() {
                         delta.changed.push(Changed {
                             index: i as u32,

@@ -22,7 +22,7 @@ use crate::game::history::{Frame, History};
 use crate::game::info::MatchInfo;
 use crate::game::link::{Flush, Link, Outgoing};
 use crate::game::messages::{Command, Reply};
-use crate::game::replicate::broadcast;
+use crate::game::replicate::{self, broadcast};
 use crate::game::sim::Sim;
 use crate::game::stats::{Rate, TickTimes};
 use crate::game::timing::Timing;
@@ -56,6 +56,7 @@ pub struct MatchCore<L> {
     pub(crate) sim: Sim,
     pub(crate) clients: Clients<L>,
     history: History,
+    replication: replicate::Scratch,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) settings: CoreSettings,
     pub(crate) timing: Timing,
@@ -90,6 +91,7 @@ impl<L: Link> MatchCore<L> {
             sim,
             clients: Clients::new(),
             history: History::default(),
+            replication: replicate::Scratch::default(),
             metrics,
             settings,
             timing,
@@ -332,6 +334,7 @@ impl<L: Link> MatchCore<L> {
             &self.metrics,
             self.timing.slow_limit,
             self.info.options.interest_radius,
+            &mut self.replication,
         );
         for conn in too_slow {
             if let Some(c) = self.clients.get_mut(&conn) {

@@ -1,16 +1,15 @@
 //! The ring of recent snapshots that client baselines point into, and delta encoding against it.
 
-use std::borrow::Cow;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use shared::arena::Arena;
 use shared::codec::encode_snapshot_body;
-use shared::delta::{Entry, diff};
+use shared::delta::{Entry, diff, diff_by};
 use shared::predict::Prediction;
 use shared::protocol::{GameEvent, SnapshotBase};
 
-use crate::game::interest::{restrict, shows};
+use crate::game::interest::{restrict_into, shows};
 
 /// Snapshots kept; a client whose baseline is older gets a full snapshot.
 pub const HISTORY_LEN: usize = 64;
@@ -56,13 +55,15 @@ impl History {
     /// longer held: a full snapshot), predicted on `arena`. Events are those after the baseline.
     ///
     /// With interest management, `views` are the ids the client saw at its baseline and sees
-    /// now: both worlds are restricted to them, and so are the events.
+    /// now: both worlds are restricted to them, and so are the events. `scratch` carries what
+    /// the encodes of one broadcast share.
     pub fn encode_latest(
         &self,
         baseline: u32,
         views: Option<(&[u32], &[u32])>,
         arena: &Arena,
         name_of: impl Fn(u32) -> String,
+        scratch: &mut EncodeScratch,
     ) -> Vec<u8> {
         let Some(latest) = self.frames.back() else {
             return Vec::new();
@@ -73,9 +74,17 @@ impl History {
             ticks: 0,
             tick: latest.tick,
         };
-        let target: Cow<[Entry]> = match views {
-            Some((_, now)) => Cow::Owned(restrict(&latest.entities, now)),
-            None => Cow::Borrowed(&latest.entities),
+        let EncodeScratch {
+            moved,
+            base: base_scratch,
+            target: target_scratch,
+        } = scratch;
+        let target: &[Entry] = match views {
+            Some((_, now)) => {
+                restrict_into(&latest.entities, now, target_scratch);
+                target_scratch
+            }
+            None => &latest.entities,
         };
         match self.find(baseline) {
             Some(i) => {
@@ -86,19 +95,44 @@ impl History {
                     .filter(|e| views.is_none_or(|(_, now)| shows(now, e)))
                     .collect();
                 p.ticks = latest.tick - baseline;
-                let base_entities: Cow<[Entry]> = match views {
-                    Some((then, _)) => Cow::Owned(restrict(&self.frames[i].entities, then)),
-                    None => Cow::Borrowed(&self.frames[i].entities),
+                let delta = match views {
+                    Some((then, _)) => {
+                        restrict_into(&self.frames[i].entities, then, base_scratch);
+                        // An entity's prediction does not depend on who looks: once per
+                        // entity and baseline, whatever the number of views.
+                        diff_by(base_scratch, target, name_of, &p, |id, bs, ts| {
+                            *moved
+                                .entry((baseline, id))
+                                .or_insert_with(|| p.moved(bs, ts))
+                        })
+                    }
+                    None => diff(&self.frames[i].entities, target, name_of, &p),
                 };
-                let delta = diff(&base_entities, &target, name_of, &p);
                 let base = SnapshotBase::Since { ticks: p.ticks };
                 encode_snapshot_body(base, &delta, &events)
             }
             None => {
-                let delta = diff(&[], &target, name_of, &p);
+                let delta = diff(&[], target, name_of, &p);
                 let base = SnapshotBase::Full { tick: latest.tick };
                 encode_snapshot_body(base, &delta, &[])
             }
         }
+    }
+}
+
+/// What the encodes of one broadcast share: each entity's predicted position against a
+/// baseline (the same whoever looks), and the lists views are restricted into. The match keeps
+/// one, so a steady broadcast allocates no bookkeeping.
+#[derive(Debug, Default)]
+pub struct EncodeScratch {
+    moved: HashMap<(u32, u32), (i32, i32)>,
+    base: Vec<Entry>,
+    target: Vec<Entry>,
+}
+
+impl EncodeScratch {
+    /// Forgets the predictions of the last broadcast (the world moved on).
+    pub fn next_broadcast(&mut self) {
+        self.moved.clear();
     }
 }

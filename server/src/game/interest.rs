@@ -18,35 +18,41 @@ use crate::game::history::Frame;
 pub type View = Arc<[u32]>;
 
 /// Where every entity of a frame is at its tick, in world units (same order as its entities).
-pub fn positions(frame: &Frame) -> Vec<(f64, f64)> {
-    frame
-        .entities
-        .iter()
-        .map(|(_, s)| match s.kind {
-            EntityKind::Player => (q_to_pos(s.x), q_to_pos(s.y)),
-            EntityKind::Projectile => projectile_position(
-                s.x,
-                s.y,
-                s.aim,
-                frame.tick.saturating_sub(s.tick),
-                frame.tick_rate,
-            ),
-        })
-        .collect()
+pub fn positions(frame: &Frame) -> impl Iterator<Item = (f64, f64)> + '_ {
+    frame.entities.iter().map(|(_, s)| match s.kind {
+        EntityKind::Player => (q_to_pos(s.x), q_to_pos(s.y)),
+        EntityKind::Projectile => projectile_position(
+            s.x,
+            s.y,
+            s.aim,
+            frame.tick.saturating_sub(s.tick),
+            frame.tick_rate,
+        ),
+    })
 }
 
-/// The views of one snapshot, each distinct set once.
-#[derive(Default)]
+/// The views of one snapshot, each distinct set once. The match keeps one and starts it again
+/// for every snapshot, so its lists are allocated once.
+#[derive(Debug, Default)]
 pub struct Views {
     seen: Vec<(u64, View)>,
     scratch: Vec<u32>,
+    /// Where each entity of the frame is.
+    at: Vec<(f64, f64)>,
 }
 
 impl Views {
-    /// What the player with entity `me` sees of `frame` (whose entities are at `at`) within
-    /// `radius` world units.
-    pub fn of(&mut self, frame: &Frame, at: &[(f64, f64)], me: u32, radius: u32) -> View {
-        let ids = &mut self.scratch;
+    /// Starts the views of `frame`: forgets the last snapshot's and places its entities.
+    pub fn begin(&mut self, frame: &Frame) {
+        self.seen.clear();
+        self.at.clear();
+        self.at.extend(positions(frame));
+    }
+
+    /// What the player with entity `me` sees of `frame` (the one given to [`Views::begin`])
+    /// within `radius` world units.
+    pub fn of(&mut self, frame: &Frame, me: u32, radius: u32) -> View {
+        let (ids, at) = (&mut self.scratch, &self.at);
         ids.clear();
         let centre = frame
             .entities
@@ -85,6 +91,13 @@ pub fn same(a: Option<&View>, b: Option<&View>) -> bool {
 /// The entities of `entities` whose ids are in `view` (both sorted by id).
 pub fn restrict(entities: &[Entry], view: &[u32]) -> Vec<Entry> {
     let mut out = Vec::with_capacity(view.len());
+    restrict_into(entities, view, &mut out);
+    out
+}
+
+/// [`restrict`] into `out` (cleared first), reusing its allocation.
+pub fn restrict_into(entities: &[Entry], view: &[u32], out: &mut Vec<Entry>) {
+    out.clear();
     let mut ids = view.iter().peekable();
     for e in entities {
         while ids.next_if(|id| **id < e.0).is_some() {}
@@ -92,7 +105,6 @@ pub fn restrict(entities: &[Entry], view: &[u32]) -> Vec<Entry> {
             out.push(*e);
         }
     }
-    out
 }
 
 /// Whether a client with `view` is sent `event`: when it sees an entity the event is about
@@ -135,15 +147,15 @@ mod tests {
             ]),
             events: Vec::new(),
         };
-        let at = positions(&frame);
         let mut views = Views::default();
-        let one = views.of(&frame, &at, 1, 100);
+        views.begin(&frame);
+        let one = views.of(&frame, 1, 100);
         assert_eq!(&one[..], &[1, 2, 4], "near, own, own shot; not the far one");
-        let two = views.of(&frame, &at, 2, 100);
+        let two = views.of(&frame, 2, 100);
         assert_eq!(&two[..], &[1, 2]);
-        let three = views.of(&frame, &at, 3, 100);
+        let three = views.of(&frame, 3, 100);
         assert_eq!(&three[..], &[3]);
-        assert!(Arc::ptr_eq(&views.of(&frame, &at, 1, 100), &one), "shared");
+        assert!(Arc::ptr_eq(&views.of(&frame, 1, 100), &one), "shared");
         assert_eq!(restrict(&frame.entities, &two).len(), 2);
     }
 }

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use shared::ids::ConnId;
 
 use crate::game::clients::{Baseline, Clients};
-use crate::game::history::History;
-use crate::game::interest::{self, View, Views, same};
+use crate::game::history::{EncodeScratch, History};
+use crate::game::interest::{View, Views, same};
 use crate::game::link::{Link, Outgoing, Undelivered};
 use crate::game::sim::Sim;
 use crate::metrics::Metrics;
@@ -25,17 +25,17 @@ pub fn broadcast<L: Link>(
     metrics: &Metrics,
     slow_limit: u32,
     interest_radius: u32,
+    scratch: &mut Scratch,
 ) -> Vec<ConnId> {
+    let Scratch { encode, views } = scratch;
+    encode.next_broadcast();
     let Some(frame) = history.latest() else {
         return Vec::new();
     };
     let latest = frame.tick;
-    let at = if interest_radius > 0 {
-        interest::positions(frame)
-    } else {
-        Vec::new()
-    };
-    let mut views = Views::default();
+    if interest_radius > 0 {
+        views.begin(frame);
+    }
     // Without interest management usually one entry (everyone on the previous tick), a handful
     // when clients lag or join; with it, one per distinct view.
     let mut bodies: Vec<Body> = Vec::with_capacity(2);
@@ -54,8 +54,8 @@ pub fn broadcast<L: Link>(
         }
         let fits = client.pending_frame.is_none() && client.link.has_room();
         if fits {
-            let view = (interest_radius > 0)
-                .then(|| views.of(frame, &at, client.net_id.0, interest_radius));
+            let view =
+                (interest_radius > 0).then(|| views.of(frame, client.net_id.0, interest_radius));
             let held = client.baseline.as_ref().filter(|b| history.holds(b.tick));
             let baseline = held.map_or(0, |b| b.tick);
             let base_view = held.and_then(|b| b.view.as_ref());
@@ -70,8 +70,13 @@ pub fn broadcast<L: Link>(
                     let pair = view
                         .as_ref()
                         .map(|v| (base_view.map_or(&[][..], |b| b), &v[..]));
-                    let body =
-                        history.encode_latest(baseline, pair, sim.arena(), |id| sim.name(id));
+                    let body = history.encode_latest(
+                        baseline,
+                        pair,
+                        sim.arena(),
+                        |id| sim.name(id),
+                        encode,
+                    );
                     let bytes = Bytes::from(body);
                     bodies.push(Body {
                         baseline,
@@ -123,4 +128,12 @@ struct Body {
     base_view: Option<View>,
     view: Option<View>,
     bytes: Bytes,
+}
+
+/// What one match's broadcasts reuse from one snapshot to the next: the encodes' shared
+/// predictions and lists, and the views.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    encode: EncodeScratch,
+    views: Views,
 }

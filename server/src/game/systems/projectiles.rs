@@ -10,7 +10,7 @@ use shared::rules::{HIT_DAMAGE, PLAYER_RADIUS, PROJECTILE_RADIUS, projectile_pos
 
 use crate::game::components::{Clock, Map, NetId, PendingEvents, Player, Position, Projectile};
 use crate::game::systems::damage::damage;
-use crate::game::systems::rewind::{Rewind, Target, living, targets_at};
+use crate::game::systems::rewind::{Rewind, Target, living as living_now, targets_at};
 
 /// Moves each projectile from where it was last tick to where it is now and despawns it on the
 /// first thing its path touches. A projectile created this tick part-way into its flight (a
@@ -24,9 +24,13 @@ pub fn fly_projectiles(
     map: Res<Map>,
     rewind: Res<Rewind>,
     mut events: ResMut<PendingEvents>,
+    mut living: Local<Vec<Target>>,
 ) {
+    if projectiles.is_empty() {
+        return;
+    }
     let now = clock.tick;
-    let mut living = living(&players);
+    living_now(&players, &mut living);
     for (entity, p) in &projectiles {
         let age = now.saturating_sub(p.fired_tick);
         let first = if p.spawned_tick == now {

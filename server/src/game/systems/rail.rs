@@ -12,7 +12,7 @@ use shared::rules::{
 
 use crate::game::components::{Clock, Map, NetId, PendingEvents, Player, Position};
 use crate::game::systems::damage::damage;
-use crate::game::systems::rewind::{Rewind, living, targets_at};
+use crate::game::systems::rewind::{Rewind, Target, living as living_now, targets_at};
 
 /// Fires the rail of every living player holding it whose cooldown is over. Every shot of a
 /// tick fires (two players may trade kills); each is tested against the targets rewound to
@@ -23,6 +23,7 @@ pub fn fire_rails(
     map: Res<Map>,
     rewind: Res<Rewind>,
     mut events: ResMut<PendingEvents>,
+    mut living: Local<Vec<Target>>,
 ) {
     let now = clock.tick;
     let mut shots = Vec::new();
@@ -37,7 +38,7 @@ pub fn fire_rails(
     if shots.is_empty() {
         return;
     }
-    let mut living = living(&players);
+    living_now(&players, &mut living);
     for (shooter, pos, aim, at) in shots {
         let scale = f64::from(SIM_SCALE);
         let from = (f64::from(pos.x) / scale, f64::from(pos.y) / scale);

@@ -95,18 +95,21 @@ pub fn record_targets(
     rewind.frames.push_back((clock.tick, frame));
 }
 
-/// Every living player's hit circle now.
-pub fn living(players: &Query<(&NetId, &mut Player, &Position)>) -> Vec<Target> {
-    players
-        .iter()
-        .filter(|(_, p, _)| p.alive)
-        .map(|(id, p, pos)| Target {
-            id: id.0,
-            x: pos.x,
-            y: pos.y,
-            life: p.life,
-        })
-        .collect()
+/// Every living player's hit circle now, into `out` (a system's `Local`, so the list is
+/// allocated once, not every tick).
+pub fn living(players: &Query<(&NetId, &mut Player, &Position)>, out: &mut Vec<Target>) {
+    out.clear();
+    out.extend(
+        players
+            .iter()
+            .filter(|(_, p, _)| p.alive)
+            .map(|(id, p, pos)| Target {
+                id: id.0,
+                x: pos.x,
+                y: pos.y,
+                life: p.life,
+            }),
+    );
 }
 
 /// The targets a shot fired on tick `now` and rewound to `at` can hit, given those `living`
