@@ -421,6 +421,38 @@ mod tests {
         assert!(e.contains("at least 32") && !e.contains("short"), "{e}");
     }
 
+    #[test]
+    fn the_default_map_is_named_and_checked() {
+        assert_eq!(RawConfig::default().validate().expect("valid").map, "arena");
+        let with_file = RawConfig {
+            map_file: "my.json".into(),
+            ..RawConfig::default()
+        };
+        assert_eq!(with_file.validate().expect("valid").map, "file");
+        let large = RawConfig {
+            map: "large".into(),
+            interest_radius: 1000,
+            ..RawConfig::default()
+        };
+        assert_eq!(large.validate().expect("valid").interest_radius, 1000);
+        let unknown = RawConfig {
+            map: "file".into(),
+            ..RawConfig::default()
+        };
+        assert_eq!(
+            unknown.validate().expect_err("no map_file").0,
+            "map = \"file\": not one of arena, large"
+        );
+        let far = RawConfig {
+            lag_compensation_max_ms: 5000,
+            ..RawConfig::default()
+        };
+        assert_eq!(
+            far.validate().expect_err("too far").0,
+            "lag_compensation_max_ms = 5000: must be in 0..=1000"
+        );
+    }
+
     fn clustered(change: impl FnOnce(&mut RawConfig)) -> Result<Config, ConfigError> {
         let mut raw = RawConfig {
             redis_url: "redis://:hunter2@127.0.0.1:6379/0".into(),

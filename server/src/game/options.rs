@@ -150,4 +150,54 @@ mod tests {
                 .is_err_and(|e| e.0.starts_with("max_players"))
         );
     }
+
+    #[test]
+    fn maps_interest_and_lag_compensation_resolve_or_name_what_is_wrong() {
+        let config = crate::config::Config::with_secret(vec![0; 32]);
+        let defaults = resolve(&MatchOptionsRequest::default(), &config).expect("defaults");
+        assert_eq!(
+            (
+                defaults.map.as_str(),
+                defaults.interest_radius,
+                defaults.lag_compensation_ms
+            ),
+            ("arena", 0, 200)
+        );
+        let req = MatchOptionsRequest {
+            map: Some("large".into()),
+            interest_radius: Some(1000),
+            lag_compensation_ms: Some(0),
+            ..Default::default()
+        };
+        let o = resolve(&req, &config).expect("valid");
+        assert_eq!(
+            (o.map.as_str(), o.interest_radius, o.lag_compensation_ms),
+            ("large", 1000, 0)
+        );
+        for (req, error) in [
+            (
+                MatchOptionsRequest {
+                    map: Some("file".into()),
+                    ..Default::default()
+                },
+                "map = \"file\" is not one of arena, large",
+            ),
+            (
+                MatchOptionsRequest {
+                    lag_compensation_ms: Some(1001),
+                    ..Default::default()
+                },
+                "lag_compensation_ms = 1001 is outside 0..=1000",
+            ),
+            (
+                MatchOptionsRequest {
+                    interest_radius: Some(200_001),
+                    ..Default::default()
+                },
+                "interest_radius = 200001 is outside 0..=200000",
+            ),
+        ] {
+            assert_eq!(resolve(&req, &config), Err(InvalidOptions(error.into())));
+        }
+    }
 }
