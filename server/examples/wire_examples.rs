@@ -6,11 +6,13 @@
 use server::app::DEFAULT_MAP;
 use server::game::options::MatchOptions;
 use server::game::sim::Sim;
-use shared::arena::Arena;
-use shared::codec::{encode_client, encode_snapshot_body, snapshot_trailer};
+use shared::arena::{Arena, Point, Wall};
+use shared::codec::{encode_client, encode_server, encode_snapshot_body, snapshot_trailer};
 use shared::delta::{Delta, Entry, diff};
 use shared::predict::Prediction;
-use shared::protocol::{ClientMsg, GameEvent, Input, SnapshotBase, Weapon};
+use shared::protocol::{
+    ClientMsg, GameEvent, Input, PROTOCOL_VERSION, ServerMsg, SnapshotBase, Weapon, Welcome,
+};
 use shared::rules::buttons;
 
 fn hex(bytes: &[u8]) -> String {
@@ -127,4 +129,28 @@ fn main() {
     let (t, n) = snapshot_trailer(0);
     bytes.extend_from_slice(&t[..n]);
     println!("a snapshot that only carries {hit:?}:\n  {}", hex(&bytes));
+    let welcome = ServerMsg::Welcome(Welcome {
+        protocol_version: PROTOCOL_VERSION,
+        match_id: "m1".into(),
+        player_id: "p1".into(),
+        entity: 1,
+        tick_rate: 30,
+        snapshot_interval: 1,
+        tick: 7,
+        score_limit: 20,
+        time_limit_secs: 300,
+        interest_radius: 1000,
+        arena: Arena {
+            width: 400,
+            height: 300,
+            walls: vec![Wall {
+                x: 100,
+                y: 50,
+                w: 20,
+                h: 200,
+            }],
+            spawns: vec![Point { x: 50, y: 150 }],
+        },
+    });
+    println!("{welcome:?}:\n  {}", hex(&encode_server(&welcome)));
 }
