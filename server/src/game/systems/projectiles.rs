@@ -20,9 +20,7 @@ pub fn fly_projectiles(
     mut commands: Commands,
     projectiles: Query<(Entity, &Projectile)>,
     mut players: Query<(&NetId, &mut Player, &Position)>,
-    clock: Res<Clock>,
-    map: Res<Map>,
-    rewind: Res<Rewind>,
+    (clock, map, rewind): (Res<Clock>, Res<Map>, Res<Rewind>),
     mut events: ResMut<PendingEvents>,
     mut living: Local<Vec<Target>>,
 ) {
