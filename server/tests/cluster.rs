@@ -434,10 +434,14 @@ async fn matches_carry_on_through_a_redis_outage_and_matchmaking_recovers() {
     redis.resume();
     // Redis came back empty: the owner publishes its match again on its next refresh. Until
     // then a matchmake may rightly start a new match, so wait for it to be listed first.
-    poll(Duration::from_secs(10), "the match listed again", || async {
-        let all = b.api.matches().await.ok()?;
-        all.iter().any(|m| m.id == t.match_id).then_some(())
-    })
+    poll(
+        Duration::from_secs(10),
+        "the match listed again",
+        || async {
+            let all = b.api.matches().await.ok()?;
+            all.iter().any(|m| m.id == t.match_id).then_some(())
+        },
+    )
     .await;
     let placed = poll(Duration::from_secs(10), "matchmaking back", || async {
         b.api.matchmake(&newcomer).await.ok()
