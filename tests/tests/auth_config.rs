@@ -66,7 +66,7 @@ async fn browser_origins_are_matched_exactly() {
         );
         h.insert(
             "sec-websocket-protocol",
-            HeaderValue::from_static("tickwire.v2"),
+            HeaderValue::from_static("tickwire.v3"),
         );
         if let Some(o) = origin {
             h.insert("origin", HeaderValue::from_str(o).expect("origin header"));

@@ -1,5 +1,5 @@
 //! Every handshake rejection gets its status and no upgrade; a good token works from the header
-//! or the subprotocol list, and the server selects `tickwire.v2` without echoing the token.
+//! or the subprotocol list, and the server selects `tickwire.v3` without echoing the token.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -129,7 +129,7 @@ async fn subprotocol_token_is_accepted_and_never_echoed() {
     let m = server.create_match(json!({})).await;
     let player = server.login("browser").await;
     let mut req = m.ws_url.as_str().into_client_request().expect("request");
-    let offer = format!("tickwire.v2, tickwire.bearer.{}", player.token);
+    let offer = format!("tickwire.v3, tickwire.bearer.{}", player.token);
     req.headers_mut().insert(
         "sec-websocket-protocol",
         HeaderValue::from_str(&offer).expect("header"),
@@ -142,7 +142,7 @@ async fn subprotocol_token_is_accepted_and_never_echoed() {
         .get_all("sec-websocket-protocol")
         .iter()
         .collect();
-    assert_eq!(selected, vec![HeaderValue::from_static("tickwire.v2")]);
+    assert_eq!(selected, vec![HeaderValue::from_static("tickwire.v3")]);
     let signature = player.token.rsplit('.').next().expect("signature");
     for (name, v) in resp.headers() {
         assert!(

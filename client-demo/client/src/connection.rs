@@ -31,7 +31,7 @@ const READ_BUFFER: usize = 4096;
 pub enum TokenTransport {
     /// `Authorization: Bearer <jwt>` (native clients).
     Header,
-    /// `Sec-WebSocket-Protocol: tickwire.v2, tickwire.bearer.<jwt>` (what browsers must use).
+    /// `Sec-WebSocket-Protocol: tickwire.v3, tickwire.bearer.<jwt>` (what browsers must use).
     Subprotocol,
 }
 
