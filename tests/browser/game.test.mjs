@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { launchBrowser, startServer, waitFor } from "./harness.mjs";
+import { gameState, joinGame, launchBrowser, startServer, waitFor } from "./harness.mjs";
 
 const OPEN_MAP = { width: 1000, height: 600, walls: [], spawns: [{ x: 200, y: 300 }, { x: 800, y: 300 }] };
 
@@ -18,18 +18,8 @@ test("game: two players see each other move, shots hurt, the HUD is live", async
   const browser = await launchBrowser();
   t.after(() => browser.close());
   const errors = [];
-  const state = (page) => page.evaluate(() => window.__tickwire.state());
-
-  const join = async (name) => {
-    const page = await browser.newPage({ viewport: { width: 1000, height: 1000 } });
-    page.on("console", (m) => { if (m.type() === "error") errors.push(`${name}: ${m.text()}`); });
-    page.on("pageerror", (e) => errors.push(`${name}: ${e}`));
-    await page.goto(`http://${server.addr}/`);
-    await page.fill("#name", name);
-    await page.click("#play");
-    await waitFor(async () => (await state(page)).phase === "playing", 10000, `${name} playing`);
-    return page;
-  };
+  const state = gameState;
+  const join = (name) => joinGame(browser, server.addr, name, errors);
   const alice = await join("alice");
   const bob = await join("bob");
   await waitFor(async () => (await state(alice)).players.length === 2 && (await state(bob)).players.length === 2,

@@ -76,6 +76,24 @@ export function launchBrowser() {
   });
 }
 
+/** What the game page says about itself (`window.__tickwire.state()`). */
+export const gameState = (page) => page.evaluate(() => window.__tickwire.state());
+
+/**
+ * Opens the game page of the server at `addr` as player `name` and presses Play; resolves once
+ * it plays. Console errors and page errors go to `errors`.
+ */
+export async function joinGame(browser, addr, name, errors, viewport = { width: 1000, height: 1000 }) {
+  const page = await browser.newPage({ viewport });
+  page.on("console", (m) => { if (m.type() === "error") errors.push(`${name}: ${m.text()}`); });
+  page.on("pageerror", (e) => errors.push(`${name}: ${e}`));
+  await page.goto(`http://${addr}/`);
+  await page.fill("#name", name);
+  await page.click("#play");
+  await waitFor(async () => (await gameState(page)).phase === "playing", 10000, `${name} playing`);
+  return page;
+}
+
 /** Polls `check` every 100 ms until it is truthy; fails with `what` after `ms`. */
 export async function waitFor(check, ms, what) {
   const deadline = Date.now() + ms;

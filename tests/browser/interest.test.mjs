@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { launchBrowser, startServer, waitFor } from "./harness.mjs";
+import { gameState, joinGame, launchBrowser, startServer, waitFor } from "./harness.mjs";
 
 const RADIUS = 900;
 const WIDE_MAP = { width: 5000, height: 1000, walls: [], spawns: [{ x: 300, y: 500 }, { x: 1700, y: 500 }] };
@@ -20,17 +20,8 @@ test("interest: players appear and disappear at the radius, the rail hits, minim
   const browser = await launchBrowser();
   t.after(() => browser.close());
   const errors = [];
-  const state = (page) => page.evaluate(() => window.__tickwire.state());
-  const join = async (name) => {
-    const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-    page.on("console", (m) => { if (m.type() === "error") errors.push(`${name}: ${m.text()}`); });
-    page.on("pageerror", (e) => errors.push(`${name}: ${e}`));
-    await page.goto(`http://${server.addr}/`);
-    await page.fill("#name", name);
-    await page.click("#play");
-    await waitFor(async () => (await state(page)).phase === "playing", 10000, `${name} playing`);
-    return page;
-  };
+  const state = gameState;
+  const join = (name) => joinGame(browser, server.addr, name, errors, { width: 1000, height: 800 });
   const alice = await join("alice");
   const bob = await join("bob");
   const [a, b] = [await state(alice), await state(bob)];

@@ -84,15 +84,19 @@ pub fn record_targets(
     frame.extend(
         players
             .iter()
-            .filter(|(_, p, _)| p.alive)
-            .map(|(id, p, pos)| Target {
-                id: id.0,
-                x: pos.x,
-                y: pos.y,
-                life: p.life,
-            }),
+            .filter_map(|(id, p, pos)| hit_circle(id, p, pos)),
     );
     rewind.frames.push_back((clock.tick, frame));
+}
+
+/// A player's hit circle, if it is alive.
+fn hit_circle(id: &NetId, p: &Player, pos: &Position) -> Option<Target> {
+    p.alive.then_some(Target {
+        id: id.0,
+        x: pos.x,
+        y: pos.y,
+        life: p.life,
+    })
 }
 
 /// Every living player's hit circle now, into `out` (a system's `Local`, so the list is
@@ -102,13 +106,7 @@ pub fn living(players: &Query<(&NetId, &mut Player, &Position)>, out: &mut Vec<T
     out.extend(
         players
             .iter()
-            .filter(|(_, p, _)| p.alive)
-            .map(|(id, p, pos)| Target {
-                id: id.0,
-                x: pos.x,
-                y: pos.y,
-                life: p.life,
-            }),
+            .filter_map(|(id, p, pos)| hit_circle(id, p, pos)),
     );
 }
 
