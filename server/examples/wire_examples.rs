@@ -125,10 +125,19 @@ fn main() {
         damage: 50,
         weapon: Weapon::Rail,
     };
-    let mut bytes = encode_snapshot_body(next, &Delta::default(), &[hit]);
+    let rail = GameEvent::Rail {
+        tick: 5,
+        shooter: 1,
+        aim: 16384,
+        length: 420,
+    };
+    let mut bytes = encode_snapshot_body(next, &Delta::default(), &[rail, hit]);
     let (t, n) = snapshot_trailer(0);
     bytes.extend_from_slice(&t[..n]);
-    println!("a snapshot that only carries {hit:?}:\n  {}", hex(&bytes));
+    println!(
+        "a snapshot that only carries {rail:?} and {hit:?}:\n  {}",
+        hex(&bytes)
+    );
     let welcome = ServerMsg::Welcome(Welcome {
         protocol_version: PROTOCOL_VERSION,
         match_id: "m1".into(),

@@ -101,7 +101,11 @@ fn scripted_match(arena: &Arena, seed: u64) -> Option<(Sim, Vec<Value>)> {
             Input {
                 seq,
                 // Hold fire from tick 3, so the first delta only moves players.
-                buttons: if sim.tick() >= 2 { buttons::FIRE } else { 0 },
+                buttons: if sim.tick() >= 2 {
+                    buttons::FIRE | buttons::RAIL
+                } else {
+                    0
+                },
                 aim,
                 view_tick: sim.tick(),
             },

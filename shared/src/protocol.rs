@@ -119,6 +119,14 @@ pub enum GameEvent {
         damage: u8,
         weapon: Weapon,
     },
+    /// `shooter` fired the rail along `aim`; the beam stopped `length` world units from the
+    /// shooter (at a wall, a player it hit, or its range). For drawing the beam.
+    Rail {
+        tick: u32,
+        shooter: u32,
+        aim: u16,
+        length: u16,
+    },
 }
 
 impl GameEvent {
@@ -129,6 +137,7 @@ impl GameEvent {
             GameEvent::Hit {
                 shooter, victim, ..
             } => [shooter, victim],
+            GameEvent::Rail { shooter, .. } => [shooter, shooter],
         }
     }
 }

@@ -150,9 +150,13 @@ function snapshot(r) {
   }
   let events = [];
   if (sections & SECTION.EVENTS) {
-    events = r.vec(() => r.variant(["Kill", "Hit"]) === "Kill"
-      ? { Kill: { tick: r.u32(), killer: r.u32(), victim: r.u32() } }
-      : { Hit: { tick: r.u32(), shooter: r.u32(), victim: r.u32(), damage: r.u8(), weapon: r.variant(["Gun", "Rail"]) } });
+    events = r.vec(() => {
+      switch (r.variant(["Kill", "Hit", "Rail"])) {
+        case "Kill": return { Kill: { tick: r.u32(), killer: r.u32(), victim: r.u32() } };
+        case "Hit": return { Hit: { tick: r.u32(), shooter: r.u32(), victim: r.u32(), damage: r.u8(), weapon: r.variant(["Gun", "Rail"]) } };
+        default: return { Rail: { tick: r.u32(), shooter: r.u32(), aim: r.u16(), length: r.u16() } };
+      }
+    });
     if (events.length === 0) throw new DecodeError("snapshot: empty events section");
   }
   return { base, delta, events, ack: r.u32() };

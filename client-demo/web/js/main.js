@@ -156,6 +156,15 @@ function onSnapshot(g, snap) {
   const mine = g.welcome.entity;
   for (const ev of snap.events) {
     if (ev.Kill) g.killFeed.unshift({ killer: name(ev.Kill.killer), victim: name(ev.Kill.victim), at: performance.now() });
+    if (ev.Rail && ev.Rail.shooter !== mine) {
+      // Someone else's rail: drawn from where they are along their shot (own ones are drawn
+      // when fired).
+      const s = g.mirror.entities.get(ev.Rail.shooter);
+      if (s) {
+        const a = (ev.Rail.aim / 65536) * 2 * Math.PI, x = s.x / 256, y = s.y / 256;
+        g.rails.push({ from: [x, y], to: [x + Math.cos(a) * ev.Rail.length, y + Math.sin(a) * ev.Rail.length], at: performance.now() });
+      }
+    }
     const victim = g.mirror.entities.get(ev.Hit?.victim ?? ev.Kill?.victim);
     if (victim && (ev.Hit?.shooter === mine || ev.Kill?.killer === mine)) {
       g.hitMarkers.push({ x: victim.x / 256, y: victim.y / 256, kill: !!ev.Kill, at: performance.now() });

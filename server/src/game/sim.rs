@@ -398,10 +398,42 @@ mod tests {
             .into_iter()
             .filter_map(|e| match e {
                 GameEvent::Kill { killer, victim, .. } => Some((killer, victim)),
-                GameEvent::Hit { .. } => None,
+                GameEvent::Hit { .. } | GameEvent::Rail { .. } => None,
             })
             .collect();
         assert_eq!(kills, vec![(sid, vid)]);
+    }
+
+    #[test]
+    fn a_rail_hits_the_first_player_on_its_line_once_a_second_and_says_where_it_stopped() {
+        let mut sim = Sim::new(&options(), open_arena());
+        let (shooter, shared::ids::NetId(sid)) = sim.add_player("shooter");
+        let (_victim, shared::ids::NetId(vid)) = sim.add_player("victim");
+        let (s, v) = (state(&mut sim, sid), state(&mut sim, vid));
+        let aim = if v.x > s.x { 0 } else { 32768 };
+        for seq in 1..=30 {
+            sim.queue_input(shooter, input(seq, buttons::RAIL, aim));
+            sim.step();
+        }
+        let events = sim.take_events();
+        let rails: Vec<u16> = events
+            .iter()
+            .filter_map(|e| match e {
+                GameEvent::Rail { length, .. } => Some(*length),
+                _ => None,
+            })
+            .collect();
+        // 30 ticks at 30 Hz: one shot, then the 1 s cooldown. Spawns are 300 apart: the beam
+        // stops where it enters the victim's circle (radius 16).
+        assert_eq!(rails, vec![284]);
+        assert!(events.contains(&GameEvent::Hit {
+            tick: 1,
+            shooter: sid,
+            victim: vid,
+            damage: shared::rules::RAIL_DAMAGE,
+            weapon: shared::protocol::Weapon::Rail,
+        }));
+        assert_eq!(state(&mut sim, vid).hp, 50);
     }
 
     #[test]

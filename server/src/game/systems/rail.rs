@@ -3,7 +3,7 @@
 
 use bevy_ecs::prelude::*;
 use shared::arena::Arena;
-use shared::protocol::Weapon;
+use shared::protocol::{GameEvent, Weapon};
 use shared::quant::{SIM_SCALE, q_to_angle};
 use shared::rules::geometry::{segment_enters_circle, segment_enters_rect};
 use shared::rules::{
@@ -46,7 +46,7 @@ pub fn fire_rails(
         let to = (from.0 + a.cos() * RAIL_RANGE, from.1 + a.sin() * RAIL_RANGE);
         let blocked = wall_entry(&map.0, from, to);
         let targets = targets_at(&rewind, &living, now, at);
-        let victim = targets
+        let hit = targets
             .iter()
             .filter(|t| t.id != shooter)
             .filter_map(|t| {
@@ -54,8 +54,15 @@ pub fn fire_rails(
                 segment_enters_circle(from, to, c, f64::from(PLAYER_RADIUS)).map(|d| (t.id, d))
             })
             .filter(|(_, d)| *d < blocked)
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(id, _)| id);
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        let stop = hit.map_or(blocked, |h| h.1).min(1.0);
+        events.0.push(GameEvent::Rail {
+            tick: now,
+            shooter,
+            aim,
+            length: (stop * RAIL_RANGE).round() as u16,
+        });
+        let victim = hit.map(|(id, _)| id);
         if let Some(victim) = victim
             && damage(
                 &mut players,
