@@ -226,7 +226,7 @@ fn server_messages(arena: &Arena) -> Vec<Value> {
                     dx: Some(-100_000),
                     dy: Some(i32::MAX),
                     deaths: Some(1),
-                    tick: Some(u32::MAX),
+                    age: Some(u32::MAX),
                     ..Default::default()
                 },
             }],

@@ -25,7 +25,7 @@ impl Spawned {
     /// The state this spawn gives, among the baseline's `survivors` (new states, sorted by id).
     pub fn state(&self, p: &Prediction, survivors: &[Entry]) -> EntityState {
         let mut state = p.template(self.patch.kind.unwrap_or_default());
-        self.patch.apply_fields(&mut state);
+        self.patch.apply_fields(&mut state, p.tick);
         let origin = p.origin(&state, survivors);
         self.patch.place(&mut state, origin);
         state
@@ -100,7 +100,7 @@ pub fn diff_by(
                     fresh.push(t);
                     j += 1;
                 } else {
-                    let patch = EntityPatch::between(bs, ts, moved(*id, bs, ts));
+                    let patch = EntityPatch::between(bs, ts, moved(*id, bs, ts), p.tick);
                     if !patch.is_empty() {
                         delta.changed.push(Changed {
                             index: i as u32,
@@ -117,8 +117,12 @@ pub fn diff_by(
     delta.spawned = fresh
         .into_iter()
         .map(|(id, state)| {
-            let mut patch =
-                EntityPatch::between(&p.template(state.kind), state, p.origin(state, &survivors));
+            let mut patch = EntityPatch::between(
+                &p.template(state.kind),
+                state,
+                p.origin(state, &survivors),
+                p.tick,
+            );
             // The kind picks the template, so it is always said unless it is the default.
             if state.kind != EntityKind::default() {
                 patch.kind = Some(state.kind);
@@ -168,7 +172,7 @@ pub fn apply(base: &[Entry], delta: &Delta, p: &Prediction) -> Result<Vec<Entry>
         let mut next = *bs;
         match changed.next_if(|c| c.index == i) {
             Some(c) => {
-                c.patch.apply_fields(&mut next);
+                c.patch.apply_fields(&mut next, p.tick);
                 let predicted = p.moved(bs, &next);
                 c.patch.place(&mut next, predicted);
             }
@@ -388,7 +392,7 @@ mod tests {
             &p,
         );
         let patch = delta.spawned[0].patch;
-        assert_eq!((patch.dx, patch.dy, patch.tick), (None, None, None));
+        assert_eq!((patch.dx, patch.dy, patch.age), (None, None, None));
         assert_eq!(
             apply(&[(1, shooter)], &delta, &p),
             Ok(vec![(1, shooter), (2, shot)])

@@ -54,26 +54,29 @@ pub struct EntityState {
 
 /// Field mask bits, ordered so that the usual masks stay below 251 and fit one varint byte: a
 /// player turning (`AIM_HI`), changing direction (`BUTTONS`), a projectile spawning
-/// (`AIM_HI | AIM_LO | KIND | OWNER`), a hit (`HP`, `FLAGS`).
+/// (`AIM_HI | AIM_LO | KIND | OWNER`, with `AGE` when lag compensation created it part-way
+/// into its flight), a hit (`HP`, `FLAGS`).
 pub mod bit {
     pub const AIM_HI: u16 = 1 << 0;
     pub const BUTTONS: u16 = 1 << 1;
     pub const AIM_LO: u16 = 1 << 2;
     pub const KIND: u16 = 1 << 3;
     pub const OWNER: u16 = 1 << 4;
-    pub const HP: u16 = 1 << 5;
-    pub const FLAGS: u16 = 1 << 6;
-    pub const DX: u16 = 1 << 7;
-    pub const DY: u16 = 1 << 8;
-    pub const SCORE: u16 = 1 << 9;
-    pub const DEATHS: u16 = 1 << 10;
-    pub const TICK: u16 = 1 << 11;
+    pub const AGE: u16 = 1 << 5;
+    pub const HP: u16 = 1 << 6;
+    pub const FLAGS: u16 = 1 << 7;
+    pub const DX: u16 = 1 << 8;
+    pub const DY: u16 = 1 << 9;
+    pub const SCORE: u16 = 1 << 10;
+    pub const DEATHS: u16 = 1 << 11;
     pub const ALL: u16 = (1 << 12) - 1;
 }
 
 /// The fields of an entity that differ from what the client will compute on its own. `dx` and
 /// `dy` are corrections: the true position minus the predicted one (wrapping), present only
-/// when the prediction is off. On the wire: a `u16` mask (varint) then the present fields in
+/// when the prediction is off. `age` carries a changed `tick` as how many ticks before the
+/// snapshot's tick it is (wrapping): a lag-compensated shot is a few ticks old, one byte,
+/// where the tick itself would take three. On the wire: a `u16` mask (varint) then the present fields in
 /// mask-bit order.
 #[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EntityPatch {
@@ -82,13 +85,13 @@ pub struct EntityPatch {
     pub aim_lo: Option<u8>,
     pub kind: Option<EntityKind>,
     pub owner: Option<u32>,
+    pub age: Option<u32>,
     pub hp: Option<u8>,
     pub flags: Option<u8>,
     pub dx: Option<i32>,
     pub dy: Option<i32>,
     pub score: Option<u16>,
     pub deaths: Option<u16>,
-    pub tick: Option<u32>,
 }
 
 fn changed<T: PartialEq + Copy>(from: T, to: T) -> Option<T> {
@@ -104,9 +107,14 @@ fn lo(aim: u16) -> u8 {
 }
 
 impl EntityPatch {
-    /// The patch that turns `from` into `to` when the client predicts `predicted` as the new
-    /// position (may be empty).
-    pub fn between(from: &EntityState, to: &EntityState, predicted: (i32, i32)) -> EntityPatch {
+    /// The patch that turns `from` into `to` in a snapshot of tick `at` when the client
+    /// predicts `predicted` as the new position (may be empty).
+    pub fn between(
+        from: &EntityState,
+        to: &EntityState,
+        predicted: (i32, i32),
+        at: u32,
+    ) -> EntityPatch {
         let correction = |to: i32, p: i32| changed(0, to.wrapping_sub(p));
         EntityPatch {
             aim_hi: changed(hi(from.aim), hi(to.aim)),
@@ -114,13 +122,13 @@ impl EntityPatch {
             aim_lo: changed(lo(from.aim), lo(to.aim)),
             kind: changed(from.kind, to.kind),
             owner: changed(from.owner, to.owner),
+            age: changed(from.tick, to.tick).map(|t| at.wrapping_sub(t)),
             hp: changed(from.hp, to.hp),
             flags: changed(from.flags, to.flags),
             dx: correction(to.x, predicted.0),
             dy: correction(to.y, predicted.1),
             score: changed(from.score, to.score),
             deaths: changed(from.deaths, to.deaths),
-            tick: changed(from.tick, to.tick),
         }
     }
 
@@ -129,9 +137,9 @@ impl EntityPatch {
         self.mask() == 0
     }
 
-    /// Writes the present fields other than the position into `state`; see
-    /// [`EntityPatch::place`] for the position.
-    pub fn apply_fields(&self, state: &mut EntityState) {
+    /// Writes the present fields other than the position into `state`, in a snapshot of tick
+    /// `at`; see [`EntityPatch::place`] for the position.
+    pub fn apply_fields(&self, state: &mut EntityState, at: u32) {
         fn set<T: Copy>(slot: &mut T, v: Option<T>) {
             if let Some(v) = v {
                 *slot = v;
@@ -150,7 +158,7 @@ impl EntityPatch {
         set(&mut state.flags, self.flags);
         set(&mut state.score, self.score);
         set(&mut state.deaths, self.deaths);
-        set(&mut state.tick, self.tick);
+        set(&mut state.tick, self.age.map(|a| at.wrapping_sub(a)));
     }
 
     /// Sets `state`'s position to the prediction plus the corrections.
@@ -172,13 +180,13 @@ impl EntityPatch {
         on(self.aim_lo.is_some(), bit::AIM_LO);
         on(self.kind.is_some(), bit::KIND);
         on(self.owner.is_some(), bit::OWNER);
+        on(self.age.is_some(), bit::AGE);
         on(self.hp.is_some(), bit::HP);
         on(self.flags.is_some(), bit::FLAGS);
         on(self.dx.is_some(), bit::DX);
         on(self.dy.is_some(), bit::DY);
         on(self.score.is_some(), bit::SCORE);
         on(self.deaths.is_some(), bit::DEATHS);
-        on(self.tick.is_some(), bit::TICK);
         m
     }
 }
@@ -198,13 +206,13 @@ impl Encode for EntityPatch {
         put(&self.aim_lo, e)?;
         put(&self.kind, e)?;
         put(&self.owner, e)?;
+        put(&self.age, e)?;
         put(&self.hp, e)?;
         put(&self.flags, e)?;
         put(&self.dx, e)?;
         put(&self.dy, e)?;
         put(&self.score, e)?;
-        put(&self.deaths, e)?;
-        put(&self.tick, e)
+        put(&self.deaths, e)
     }
 }
 
@@ -234,12 +242,12 @@ pub(crate) fn decode_patch<C, D: Decoder<Context = C>>(
         aim_lo: take(mask, bit::AIM_LO, d)?,
         kind: take(mask, bit::KIND, d)?,
         owner: take(mask, bit::OWNER, d)?,
+        age: take(mask, bit::AGE, d)?,
         hp: take(mask, bit::HP, d)?,
         flags: take(mask, bit::FLAGS, d)?,
         dx: take(mask, bit::DX, d)?,
         dy: take(mask, bit::DY, d)?,
         score: take(mask, bit::SCORE, d)?,
         deaths: take(mask, bit::DEATHS, d)?,
-        tick: take(mask, bit::TICK, d)?,
     })
 }

@@ -28,7 +28,7 @@ fn patch() -> impl Strategy<Value = EntityPatch> {
         proptest::option::of(any::<u32>()),
     )
         .prop_map(
-            |(dx, dy, buttons, flags, hp, kind, owner, tick)| EntityPatch {
+            |(dx, dy, buttons, flags, hp, kind, owner, age)| EntityPatch {
                 dx,
                 dy,
                 buttons,
@@ -36,7 +36,7 @@ fn patch() -> impl Strategy<Value = EntityPatch> {
                 hp,
                 kind,
                 owner,
-                tick,
+                age,
                 ..EntityPatch::default()
             },
         )

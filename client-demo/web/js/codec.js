@@ -79,8 +79,8 @@ const KINDS = ["Player", "Projectile"];
 const END_REASONS = ["ScoreLimit", "TimeLimit", "Empty", "Admin", "Shutdown", "Error"];
 // Entity patch fields in mask-bit order (shared::entity::bit).
 const PATCH_FIELDS = [["aim_hi", "u8"], ["buttons", "u8"], ["aim_lo", "u8"], ["kind", "kind"],
-  ["owner", "u32"], ["hp", "u8"], ["flags", "u8"], ["dx", "i32"], ["dy", "i32"], ["score", "u16"],
-  ["deaths", "u16"], ["tick", "u32"]];
+  ["owner", "u32"], ["age", "u32"], ["hp", "u8"], ["flags", "u8"], ["dx", "i32"], ["dy", "i32"],
+  ["score", "u16"], ["deaths", "u16"]];
 /** Bits of a snapshot's section byte. */
 export const SECTION = { REMOVED: 1, CHANGED: 2, SPAWNED: 4, EVENTS: 8 };
 

@@ -25,12 +25,14 @@ function template(kind, tick) {
   return s;
 }
 
-function applyFields(patch, s) {
+/** The patch's fields but the position, in a snapshot of tick `at` (`age` is `at - tick`). */
+function applyFields(patch, s, at) {
   if (patch.aim_hi !== null) s.aim = (patch.aim_hi << 8) | (s.aim & 0xff);
   if (patch.aim_lo !== null) s.aim = (s.aim & 0xff00) | patch.aim_lo;
-  for (const k of ["buttons", "kind", "owner", "hp", "flags", "score", "deaths", "tick"]) {
+  for (const k of ["buttons", "kind", "owner", "hp", "flags", "score", "deaths"]) {
     if (patch[k] !== null) s[k] = patch[k];
   }
+  if (patch.age !== null) s.tick = (at - patch.age) >>> 0;
 }
 
 /** Prediction plus correction, wrapping like i32. */
@@ -75,7 +77,7 @@ export class Mirror {
       if (gone.has(i)) return;
       const s = { ...bs };
       const patch = patches.get(i);
-      if (patch) applyFields(patch, s);
+      if (patch) applyFields(patch, s, tick);
       place(patch, s, moved(this.arena, this.rate, ticks, bs, s));
       next.set(id, s);
     });
@@ -87,7 +89,7 @@ export class Mirror {
     const survivors = new Map(next);
     for (const sp of spawned) {
       const s = template(sp.patch.kind ?? "Player", tick);
-      applyFields(sp.patch, s);
+      applyFields(sp.patch, s, tick);
       const owner = s.kind === "Projectile" ? survivors.get(s.owner) : undefined;
       place(sp.patch, s, owner ? [owner.x, owner.y] : [0, 0]);
       next.set(sp.id, s);
