@@ -6,7 +6,7 @@
 # the server's tick p99 (the admin API's exact 10 s window, read near the end of the run: the
 # median and the worst match), and the snapshot bodies encoded per snapshot (distinct views).
 #
-#   scripts/interest-bench.sh            # RADIUS=1000
+#   scripts/interest-bench.sh            # RADIUS=1000, PLAYERS="64 512"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RADIUS=${RADIUS:-1000}
@@ -17,7 +17,7 @@ ulimit -n 20000
 export TICKWIRE_JWT_SECRET=interest-bench-secret-0123456789abcdef
 token=$(target/release/tickwire-server admin-token --name bench)
 . scripts/start-server.sh
-for players in 64 512; do
+for players in ${PLAYERS:-64 512}; do
   for radius in 0 "$RADIUS"; do
     start_server target/release "$PORT" --max-players 64 --set map=large --set interest_radius="$radius"
     echo "== $players players, interest_radius=$radius"
