@@ -53,6 +53,8 @@ impl Bench {
             map: "arena".into(),
             interest_radius: 0,
             lag_compensation_ms: 200,
+            max_spectators: 32,
+            spectator_delay_ms: 0,
         };
         let arena = Arena::from_json(DEFAULT_MAP).expect("the built-in map parses");
         let mut sim = Sim::new(&options, arena);

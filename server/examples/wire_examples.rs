@@ -56,6 +56,8 @@ fn main() {
         map: "arena".into(),
         interest_radius: 0,
         lag_compensation_ms: 200,
+        max_spectators: 32,
+        spectator_delay_ms: 0,
     };
     let mut sim = Sim::new(&options, arena);
     let (ada, _) = sim.add_player("ada");

@@ -35,6 +35,9 @@ pub enum Command {
     /// Host exactly one match; exit 0 when it ends, writing its results as JSON.
     /// `--tick-rate` and `--max-players` set the match's timing and size.
     Dedicated(DedicatedArgs),
+    /// Read a match recording: a summary, `--verify` (re-simulate and check every world hash
+    /// and the results; exit 1 at the first difference), or `--at TICK` (the world as JSON).
+    Replay(crate::record::cli::ReplayArgs),
 }
 
 #[derive(Args, Debug)]

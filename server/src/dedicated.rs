@@ -15,6 +15,10 @@ use crate::game::options::{MatchOptionsRequest, resolve};
 /// Applies the dedicated flags to the configuration: one match, its empty timeout.
 pub fn configure(mut config: Config, args: &DedicatedArgs) -> Result<Config, String> {
     config.max_matches = 1;
+    // A dedicated match is recorded unless told where else (a tournament keeps its matches).
+    if config.record_dir.is_none() {
+        config.record_dir = Some("recordings".into());
+    }
     config.empty_match_timeout =
         duration::parse(&args.empty_timeout).map_err(|e| format!("--empty-timeout: {e}"))?;
     Ok(config)

@@ -18,6 +18,7 @@ pub mod lock;
 pub mod maps;
 pub mod metrics;
 pub mod net;
+pub mod record;
 pub mod registry;
 pub mod results;
 pub mod seats;

@@ -12,6 +12,10 @@ use tracing::{info, warn};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Reading a recording needs no configuration.
+    if let Some(Command::Replay(args)) = &cli.command {
+        return server::record::cli::run(args);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -52,6 +56,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let runtime = runtime(&config)?;
             runtime.block_on(serve_forever(config))
         }
+        Command::Replay(_) => Ok(()),
         Command::Dedicated(args) => {
             init_logging(&config);
             let config = server::dedicated::configure(config, &args)?;

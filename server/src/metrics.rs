@@ -34,6 +34,12 @@ pub struct Metrics {
     pub inputs_dropped: AtomicU64,
     pub messages_rate_limited: AtomicU64,
     pub match_panics: AtomicU64,
+    /// Recordings finished (on disk under their final name).
+    pub recordings: AtomicU64,
+    /// Recordings that failed (a write error, or abandoned because the writer fell behind).
+    pub recordings_failed: AtomicU64,
+    /// Spectators watching matches.
+    pub spectators: AtomicU64,
     /// TCP connections refused at `max_connections`.
     pub connections_refused: AtomicU64,
     /// By [`CloseCode::ALL`] index: each code is a label value of `tickwire_closes_total`.
@@ -205,6 +211,24 @@ impl Metrics {
             "tickwire_match_panics_total",
             "Matches ended by a panic in their systems.",
             self.match_panics.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_recordings_total",
+            "Match recordings finished and fsynced.",
+            self.recordings.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_recordings_failed_total",
+            "Match recordings lost to a write error or abandoned because the writer fell behind.",
+            self.recordings_failed.load(Relaxed),
+        );
+        gauge(
+            &mut out,
+            "tickwire_spectators",
+            "Spectators watching matches.",
+            self.spectators.load(Relaxed),
         );
         counter(
             &mut out,

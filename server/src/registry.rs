@@ -21,6 +21,7 @@ use crate::game::runner::{self, Idle};
 use crate::game::sim::Sim;
 use crate::lock::lock;
 use crate::metrics::Metrics;
+use crate::record::writer::Recorder;
 use crate::results::ResultsLog;
 use crate::session::per_ip::{IpSlot, PerIp};
 
@@ -62,6 +63,8 @@ pub struct Registry {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub results: Option<Arc<ResultsLog>>,
+    /// Records every match when `record_dir` is set.
+    pub recorder: Option<Arc<Recorder>>,
     /// Places per address: connections, reservations and held players.
     pub per_ip: Arc<PerIp>,
     pub maps: Maps,
@@ -72,6 +75,7 @@ impl Registry {
         config: Arc<Config>,
         metrics: Arc<Metrics>,
         results: Option<Arc<ResultsLog>>,
+        recorder: Option<Arc<Recorder>>,
         maps: Maps,
     ) -> Registry {
         Registry {
@@ -81,6 +85,7 @@ impl Registry {
             config,
             metrics,
             results,
+            recorder,
             maps,
         }
     }
@@ -152,13 +157,16 @@ impl Registry {
         self.metrics.matches.fetch_add(1, Relaxed);
         let arena = self.maps.get(&info.options.map).as_ref().clone();
         let sim = Sim::new(&info.options, arena);
-        let core = MatchCore::new(
+        let mut core = MatchCore::new(
             info,
             sim,
             CoreSettings::from_config(&self.config),
             self.metrics.clone(),
             Instant::now(),
         );
+        if let Some(recorder) = &self.recorder {
+            core.record_with(recorder);
+        }
         let idle = Idle {
             never_joined: self.config.seat_reservation,
             emptied: self.config.empty_match_timeout,

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::drain::Drain;
 use crate::http::rate_limit;
 use crate::metrics::Metrics;
+use crate::record::writer::Recorder;
 use crate::registry::Registry;
 use crate::results::ResultsLog;
 
@@ -96,10 +97,18 @@ impl AppState {
             }
             None => None,
         };
+        let recorder = match &config.record_dir {
+            Some(dir) => Some(Arc::new(
+                Recorder::start(dir, config.record_retention, metrics.clone())
+                    .map_err(|e| format!("record_dir {}: {e}", dir.display()))?,
+            )),
+            None => None,
+        };
         let registry = Arc::new(Registry::new(
             config.clone(),
             metrics.clone(),
             results,
+            recorder,
             maps,
         ));
         let http_budget = rate_limit::budget(config.http_rate_limit, config.http_rate_burst);

@@ -46,6 +46,8 @@ fn options() -> MatchOptions {
         map: "arena".into(),
         interest_radius: 0,
         lag_compensation_ms: 200,
+        max_spectators: 32,
+        spectator_delay_ms: 0,
     }
 }
 

@@ -53,6 +53,13 @@ pub struct MatchOptionsRequest {
     /// compensation off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lag_compensation_ms: Option<u16>,
+    /// Spectators allowed at once (0: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_spectators: Option<u16>,
+    /// How far behind the match spectators watch, ms (0: live), so they cannot be used to
+    /// ghost in competitive matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spectator_delay_ms: Option<u32>,
 }
 
 /// Where to connect for a match: the answer of `POST /v1/matchmake` and `POST /v1/matches`.

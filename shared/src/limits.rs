@@ -13,6 +13,10 @@ pub const SCORE_LIMIT: RangeInclusive<u16> = 1..=1000;
 pub const INTEREST_RADIUS: RangeInclusive<u32> = 0..=200_000;
 /// How far back a shot may be tested, milliseconds (0: no lag compensation).
 pub const LAG_COMPENSATION_MS: RangeInclusive<u16> = 0..=1000;
+/// Spectators of one match.
+pub const MAX_SPECTATORS: RangeInclusive<u16> = 0..=1000;
+/// How far behind the match spectators watch, milliseconds (0: live).
+pub const SPECTATOR_DELAY_MS: RangeInclusive<u32> = 0..=120_000;
 /// A match's length, seconds.
 pub const TIME_LIMIT_SECS: RangeInclusive<u32> = 1..=86_400;
 

@@ -109,6 +109,14 @@ pub struct Config {
     pub interest_radius: u32,
     /// Default bound on how far back a shot is tested (lag compensation; 0: off).
     pub lag_compensation_max_ms: u16,
+    /// Where match recordings are written (none: matches are not recorded).
+    pub record_dir: Option<PathBuf>,
+    /// Which finished recordings are kept.
+    pub record_retention: crate::record::store::Retention,
+    /// Default cap on spectators per match.
+    pub max_spectators: u16,
+    /// Default delay of what spectators see, ms (0: live).
+    pub spectator_delay_ms: u32,
     /// TLS certificate chain and private key (PEM) for `wss://`.
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Queue between sessions and one match.

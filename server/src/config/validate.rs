@@ -242,6 +242,28 @@ impl RawConfig {
                 i64::from(*shared::limits::LAG_COMPENSATION_MS.start()),
                 i64::from(*shared::limits::LAG_COMPENSATION_MS.end()),
             )?,
+            record_dir: optional(&self.record_dir).map(PathBuf::from),
+            record_retention: crate::record::store::Retention {
+                keep: int("record_keep", self.record_keep, 0, 1_000_000)?,
+                max_age: dur(
+                    "record_max_age",
+                    &self.record_max_age,
+                    Duration::ZERO,
+                    100_000 * 3600 * SEC,
+                )?,
+            },
+            max_spectators: int(
+                "max_spectators",
+                self.max_spectators,
+                i64::from(*shared::limits::MAX_SPECTATORS.start()),
+                i64::from(*shared::limits::MAX_SPECTATORS.end()),
+            )?,
+            spectator_delay_ms: int(
+                "spectator_delay_ms",
+                self.spectator_delay_ms,
+                i64::from(*shared::limits::SPECTATOR_DELAY_MS.start()),
+                i64::from(*shared::limits::SPECTATOR_DELAY_MS.end()),
+            )?,
             tls,
             match_inbox: 1024,
             cluster,

@@ -74,6 +74,11 @@ impl<L: Link> MatchCore<L> {
         self.timing = before.changed(change, self.settings.slow_client_timeout)?;
         let (rate, interval) = (self.timing.rate, self.timing.interval);
         self.sim.set_tick_rate(rate);
+        if interval != before.interval
+            && let Some(j) = self.sim.journal()
+        {
+            j.op(&crate::record::format::Op::SnapshotInterval { interval });
+        }
         self.info.tick_rate.store(rate, Relaxed);
         self.info.snapshot_interval.store(interval, Relaxed);
         info!(

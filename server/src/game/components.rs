@@ -107,6 +107,11 @@ impl NetIds {
         self.last += 1;
         NetId(self.last)
     }
+
+    /// The last id handed out.
+    pub fn last(&self) -> u32 {
+        self.last
+    }
 }
 
 /// Events of the ticks since the last snapshot.

@@ -27,6 +27,8 @@ use crate::game::sim::Sim;
 use crate::game::stats::{Rate, TickTimes};
 use crate::game::timing::Timing;
 use crate::metrics::Metrics;
+use crate::record::format::Departure;
+use crate::record::writer::MatchRecording;
 
 /// How often per-client bookkeeping (rate samples, reconnect-grace expiry) runs: it is measured
 /// in seconds, so it stays off the per-tick path.
@@ -71,6 +73,8 @@ pub struct MatchCore<L> {
     /// A snapshot tick has passed since the last publish.
     snapshot_due: bool,
     pub(crate) started_at_ms: u64,
+    /// Where the journal's bytes go, when the match is recorded.
+    pub(crate) recording: Option<MatchRecording>,
 }
 
 impl<L: Link> MatchCore<L> {
@@ -104,6 +108,7 @@ impl<L: Link> MatchCore<L> {
             next_housekeeping: now + HOUSEKEEPING_EVERY,
             snapshot_due: false,
             started_at_ms: crate::game::finish::unix_ms(),
+            recording: None,
         }
     }
 
@@ -186,6 +191,7 @@ impl<L: Link> MatchCore<L> {
             self.next_housekeeping = now + HOUSEKEEPING_EVERY;
             self.sample_rates(now);
             self.expire_detached(now);
+            self.flush_recording();
         }
     }
 
@@ -268,7 +274,7 @@ impl<L: Link> MatchCore<L> {
                 self.sim.freeze(c.entity);
                 info!(match_id = %self.info.id, player_id = %c.player_id, grace_secs = grace.as_secs_f64(), "connection dropped; holding the player");
             }
-            _ => self.remove(conn),
+            _ => self.remove(conn, Departure::Left),
         }
     }
 
@@ -290,7 +296,7 @@ impl<L: Link> MatchCore<L> {
                 self.info.ban(c.player_id.as_str(), c.seat.ip(), now + ban);
             }
         }
-        self.remove(conn);
+        self.remove(conn, Departure::Kicked);
         true
     }
 
@@ -303,17 +309,17 @@ impl<L: Link> MatchCore<L> {
             .map(|(k, _)| *k)
             .collect();
         for conn in expired {
-            self.remove(conn);
+            self.remove(conn, Departure::GraceExpired);
         }
     }
 
     /// Takes a client out of the match (left, kicked, or closed as too slow). Dropping its
     /// record gives back its seat.
-    fn remove(&mut self, conn: ConnId) {
+    fn remove(&mut self, conn: ConnId, why: Departure) {
         if let Some(client) = self.clients.remove(&conn) {
             self.departed_bytes += client.link.bytes_out();
             self.departed_snapshots += client.snapshots_sent;
-            self.sim.remove_player(client.entity);
+            self.sim.remove_player(client.entity, why);
             self.metrics.players.fetch_sub(1, Relaxed);
             info!(match_id = %self.info.id, player_id = %client.player_id, "player left");
         }
@@ -341,7 +347,7 @@ impl<L: Link> MatchCore<L> {
                 warn!(match_id = %self.info.id, player_id = %c.player_id, "closing too-slow client");
                 c.link.close(CloseCode::TooSlow, Flush::Now);
             }
-            self.remove(conn);
+            self.remove(conn, Departure::TooSlow);
         }
     }
 

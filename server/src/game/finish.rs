@@ -48,6 +48,14 @@ impl<L: Link> MatchCore<L> {
     /// what the results log gets (before the players are told, see [`MatchCore::farewell`]).
     pub fn end(&mut self, reason: EndReason) -> MatchRecord {
         let results = self.sim.results();
+        let tick = self.sim.tick();
+        if let Some(j) = self.sim.journal() {
+            j.op(&crate::record::format::Op::Results {
+                tick,
+                reason,
+                results: results.clone(),
+            });
+        }
         info!(match_id = %self.info.id, ?reason, tick = self.sim.tick(), ?results, "match ended");
         let ended_at_ms = unix_ms();
         let player_ids: HashMap<u32, &str> = self

@@ -225,6 +225,8 @@ impl Harness {
             map: crate::maps::DEFAULT.into(),
             interest_radius: 0,
             lag_compensation_ms: 200,
+            max_spectators: 32,
+            spectator_delay_ms: 0,
         }
     }
 
@@ -443,6 +445,27 @@ impl Harness {
             format!("{e:?}").hash(&mut h);
         }
         h.finish()
+    }
+
+    /// Journals everything applied from now on, as a recorded match does (call it before the
+    /// first join); [`Harness::recording`] gives the file.
+    pub fn record(&mut self) {
+        self.core.sim.record();
+    }
+
+    /// The recording so far, exactly as a recorded match's file would hold it: the header,
+    /// then every record journaled since [`Harness::record`].
+    pub fn recording(&mut self) -> Vec<u8> {
+        let header = crate::game::recording::header(
+            self.core.info(),
+            self.core.sim.arena(),
+            self.core.started_at_ms,
+        );
+        let mut out = crate::record::format::header_bytes(&header);
+        if let Some(j) = self.core.sim.journal() {
+            out.extend(j.take());
+        }
+        out
     }
 
     /// Players the match holds (connected or within their grace).

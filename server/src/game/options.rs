@@ -25,6 +25,10 @@ pub struct MatchOptions {
     pub interest_radius: u32,
     /// How far back a shot may be tested against what its shooter saw (0: off).
     pub lag_compensation_ms: u16,
+    /// Spectators allowed at once (0: none).
+    pub max_spectators: u16,
+    /// How far behind the match spectators watch (0: live).
+    pub spectator_delay_ms: u32,
 }
 
 /// Why requested match options were refused; the message names the field and its range.
@@ -123,6 +127,17 @@ pub fn resolve(
             req.lag_compensation_ms
                 .unwrap_or(defaults.lag_compensation_max_ms),
             limits::LAG_COMPENSATION_MS,
+        )?,
+        max_spectators: check(
+            "max_spectators",
+            req.max_spectators.unwrap_or(defaults.max_spectators),
+            limits::MAX_SPECTATORS,
+        )?,
+        spectator_delay_ms: check(
+            "spectator_delay_ms",
+            req.spectator_delay_ms
+                .unwrap_or(defaults.spectator_delay_ms),
+            limits::SPECTATOR_DELAY_MS,
         )?,
     })
 }

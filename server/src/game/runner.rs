@@ -104,10 +104,19 @@ pub async fn run(
         }
     };
     let record = core.end(reason);
+    let recorded = core.finish_recording();
     if let Some(log) = results {
         let written = tokio::task::spawn_blocking(move || log.append_blocking(&record)).await;
         if !matches!(written, Ok(Ok(()))) {
             error!(match_id = %id, ?written, "could not write match results");
+        }
+    }
+    // Like the results, the recording is on disk before anyone is told the match ended.
+    if let Some(recorded) = recorded {
+        match recorded.await {
+            Ok(Ok(path)) => info!(match_id = %id, path = %path.display(), "match recorded"),
+            Ok(Err(e)) => error!(match_id = %id, error = %e, "the match's recording failed"),
+            Err(_) => error!(match_id = %id, "the recording writer stopped"),
         }
     }
     core.farewell(reason);

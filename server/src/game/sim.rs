@@ -15,12 +15,18 @@ use crate::game::components::*;
 use crate::game::options::MatchOptions;
 use crate::game::systems::rewind::Rewind;
 use crate::game::systems::{self, respawn::pick_spawn};
+use crate::game::world_hash::world_hash;
+use crate::record::format::{Departure, HASH_EVERY, Op};
+use crate::record::journal::Journal;
 
 /// A match's simulation. Never awaits and does no I/O.
 pub struct Sim {
     world: World,
     schedule: Schedule,
     names: HashMap<u32, String>,
+    /// When the match is recorded: every command applied, ticks run and world hashes.
+    journal: Option<Journal>,
+    hash_scratch: Vec<(u32, Entity)>,
 }
 
 impl Sim {
@@ -44,7 +50,24 @@ impl Sim {
             world,
             schedule: systems::schedule(),
             names: HashMap::new(),
+            journal: None,
+            hash_scratch: Vec::new(),
         }
+    }
+
+    /// From now on, journal every command applied and every tick run (for a recording).
+    pub fn record(&mut self) {
+        self.journal = Some(Journal::default());
+    }
+
+    /// The journal, when the match is recorded.
+    pub fn journal(&mut self) -> Option<&mut Journal> {
+        self.journal.as_mut()
+    }
+
+    /// The world's hash ([`world_hash`]).
+    pub fn hash(&mut self) -> u32 {
+        world_hash(&mut self.world, &mut self.hash_scratch)
     }
 
     pub fn tick(&self) -> u32 {
@@ -57,6 +80,11 @@ impl Sim {
 
     /// Adds a living player at a free spawn point; returns its entity and network id.
     pub fn add_player(&mut self, name: &str) -> (Entity, shared::ids::NetId) {
+        self.join(name, "")
+    }
+
+    /// [`Sim::add_player`] for player `player_id` (which a recording keeps).
+    pub fn join(&mut self, name: &str, player_id: &str) -> (Entity, shared::ids::NetId) {
         let living: Vec<(i32, i32)> = self
             .world
             .query::<(&Player, &Position)>()
@@ -78,11 +106,21 @@ impl Sim {
             ))
             .id();
         self.names.insert(id.0, name.to_owned());
+        if let Some(j) = &mut self.journal {
+            j.op(&Op::Join {
+                id: id.0,
+                name: name.to_owned(),
+                player_id: player_id.to_owned(),
+            });
+        }
         (entity, shared::ids::NetId(id.0))
     }
 
     /// Stops a player whose connection dropped: no buttons held, queued inputs forgotten.
     pub fn freeze(&mut self, entity: Entity) {
+        if let (Some(j), Some(id)) = (&mut self.journal, self.world.get::<NetId>(entity)) {
+            j.op(&Op::Freeze { id: id.0 });
+        }
         if let Some(mut p) = self.world.get_mut::<Player>(entity) {
             p.held = 0;
         }
@@ -91,10 +129,13 @@ impl Sim {
         }
     }
 
-    /// Removes a player's entity (its projectiles fly on).
-    pub fn remove_player(&mut self, entity: Entity) {
+    /// Removes a player's entity (its projectiles fly on); `why` is for the recording.
+    pub fn remove_player(&mut self, entity: Entity, why: Departure) {
         if let Some(id) = self.world.get::<NetId>(entity) {
             self.names.remove(&id.0);
+            if let Some(j) = &mut self.journal {
+                j.op(&Op::Remove { id: id.0, why });
+            }
         }
         self.world.despawn(entity);
     }
@@ -105,6 +146,9 @@ impl Sim {
         let Some(last) = self.world.get::<Player>(entity).map(|p| p.last_input_seq) else {
             return true;
         };
+        if let (Some(j), Some(id)) = (&mut self.journal, self.world.get::<NetId>(entity)) {
+            j.input(id.0, &input, self.world.resource::<Clock>().tick);
+        }
         let Some(mut queue) = self.world.get_mut::<InputQueue>(entity) else {
             return true;
         };
@@ -135,6 +179,9 @@ impl Sim {
         };
         if rate == old || rate == 0 {
             return;
+        }
+        if let Some(j) = &mut self.journal {
+            j.op(&Op::TickRate { rate });
         }
         let rescale = |at: u32| -> u32 {
             let left = u64::from(at.saturating_sub(now));
@@ -169,6 +216,9 @@ impl Sim {
 
     /// Ends the match at the next check with `reason` (an operator's order, a shutdown).
     pub fn end_now(&mut self, reason: EndReason) {
+        if let Some(j) = &mut self.journal {
+            j.op(&Op::End { reason });
+        }
         let mut outcome = self.world.resource_mut::<Outcome>();
         if outcome.0.is_none() {
             outcome.0 = Some(reason);
@@ -191,6 +241,16 @@ impl Sim {
     pub fn step(&mut self) {
         self.world.resource_mut::<Clock>().tick += 1;
         self.schedule.run(&mut self.world);
+        if self.journal.is_some() {
+            let tick = self.tick();
+            let hash = tick.is_multiple_of(HASH_EVERY).then(|| self.hash());
+            if let Some(j) = &mut self.journal {
+                j.step();
+                if let Some(h) = hash {
+                    j.hash(h);
+                }
+            }
+        }
     }
 
     /// Why the match should end, once it should.
@@ -301,6 +361,8 @@ mod tests {
             map: "arena".into(),
             interest_radius: 0,
             lag_compensation_ms: 200,
+            max_spectators: 32,
+            spectator_delay_ms: 0,
         }
     }
 
