@@ -13,7 +13,8 @@ use tokio::net::TcpListener;
 use crate::drain::drain_on;
 use crate::error::AppError;
 use crate::http::{
-    admin, cluster, console, deadline, guest, health, matches, rate_limit, security_headers, web,
+    admin, cluster, console, deadline, guest, health, matches, rate_limit, recordings,
+    security_headers, web,
 };
 use crate::listener::HttpLimits;
 use crate::session::upgrade::ws_handler;
@@ -61,6 +62,15 @@ pub fn app(state: AppState) -> Router {
         .route("/admin.css", get(console::styles))
         .route("/v1/admin/matches", get(admin::list))
         .route("/v1/admin/drain", post(admin::drain))
+        .route("/v1/admin/recordings", get(recordings::list))
+        .route(
+            "/v1/admin/recordings/{id}",
+            get(recordings::download).delete(recordings::delete),
+        )
+        .route(
+            "/v1/admin/recordings/{id}/replay",
+            get(recordings::replay_stream),
+        )
         .route("/v1/matches/{id}", get(matches::one))
         .route("/v1/admin/cluster", get(cluster::admin_view))
         .route("/v1/cluster/matches", post(cluster::create_for))

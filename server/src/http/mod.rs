@@ -10,5 +10,6 @@ pub mod json;
 pub mod matches;
 pub mod path;
 pub mod rate_limit;
+pub mod recordings;
 pub mod security_headers;
 pub mod web;

@@ -10,4 +10,5 @@ pub mod journal;
 pub mod reader;
 pub mod replay;
 pub mod store;
+pub mod stream;
 pub mod writer;

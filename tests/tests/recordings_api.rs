@@ -1,0 +1,159 @@
+//! Recorded matches over real sockets: a match's recording is on disk before its players are
+//! told it ended, replays to the same results, and the admin API lists, downloads, streams and
+//! deletes recordings; retention keeps the newest `record_keep`.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use shared::protocol::EndReason;
+use tests::{TestServer, read_until};
+use tickwire_client::Event;
+
+/// Plays a 1 s match with two players walking and firing; returns its id and results.
+async fn play(server: &TestServer) -> (String, Vec<shared::protocol::PlayerResult>) {
+    let m = server
+        .create_match(json!({ "tick_rate": 30, "time_limit_secs": 1 }))
+        .await;
+    let mut a = server.join(&m.match_id, "ada").await;
+    let mut b = server.join(&m.match_id, "bob").await;
+    let mut results = None;
+    for (i, c) in [&mut a, &mut b].into_iter().enumerate() {
+        // A few inputs, so the recording has some.
+        for _ in 0..3 {
+            let held = shared::rules::buttons::FIRE | (1 << (i % 4));
+            c.send_input(held, 1000).await.expect("input");
+        }
+    }
+    for c in [&mut a, &mut b] {
+        let ended = read_until(c, "match end", Duration::from_secs(10), |ev, _| match ev {
+            Event::MatchEnded(m) => Some(m.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(ended.reason, EndReason::TimeLimit);
+        results = Some(ended.results);
+    }
+    (m.match_id, results.expect("results"))
+}
+
+#[tokio::test]
+async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
+    let dir = std::env::temp_dir().join(format!("tickwire-e2e-rec-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.clone();
+    let server = TestServer::start_with(move |c| {
+        c.record_dir = Some(d);
+        c.record_retention.keep = 2;
+    })
+    .await;
+    let admin = server.admin_token();
+    let (id, results) = play(&server).await;
+    // Told it ended: the file is already there under its final name.
+    let file = dir.join(format!("{id}.twrec"));
+    let bytes = std::fs::read(&file).expect("recorded before MatchEnded");
+    let v = server::record::replay::verify(&bytes).expect("replays");
+    assert_eq!(v.ending.results, results);
+    assert_eq!(v.ticks, 30, "1 s at 30 Hz");
+    assert_eq!(v.joins, 2);
+    assert!(v.inputs >= 2, "inputs recorded: {}", v.inputs);
+
+    let list: Value = server
+        .request(Method::GET, "/v1/admin/recordings", Some(&admin))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list[0]["match_id"], id.as_str());
+    assert_eq!(list[0]["bytes"], bytes.len());
+    assert_eq!(list[0]["protocol"], "tickwire.v3");
+
+    let got = server
+        .request(
+            Method::GET,
+            &format!("/v1/admin/recordings/{id}"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.expect("body").as_ref(), bytes.as_slice());
+
+    let stream = server
+        .request(
+            Method::GET,
+            &format!("/v1/admin/recordings/{id}/replay"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.bytes().await.expect("body").starts_with(b"TWRS\x01"));
+
+    // Players may not; an unknown or path-like id is a 404.
+    let player = server.login("eve").await.token;
+    let refused = server
+        .request(Method::GET, "/v1/admin/recordings", Some(&player))
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    for bad in ["nope", "..%2Frecordings", "%2E%2E"] {
+        let r = server
+            .request(
+                Method::GET,
+                &format!("/v1/admin/recordings/{bad}"),
+                Some(&admin),
+            )
+            .send()
+            .await
+            .expect("download");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+
+    // Retention keeps the newest two.
+    let (second, _) = play(&server).await;
+    let (third, _) = play(&server).await;
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut want = vec![format!("{second}.twrec"), format!("{third}.twrec")];
+    want.sort();
+    assert_eq!(left, want);
+
+    let deleted = server
+        .request(
+            Method::DELETE,
+            &format!("/v1/admin/recordings/{third}"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert!(!dir.join(format!("{third}.twrec")).exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn without_record_dir_the_recordings_api_says_recording_is_off() {
+    let server = TestServer::start().await;
+    let r = server
+        .request(
+            Method::GET,
+            "/v1/admin/recordings",
+            Some(&server.admin_token()),
+        )
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"], "recording_off");
+}
