@@ -62,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .route("/admin.css", get(console::styles))
         .route("/v1/admin/matches", get(admin::list))
         .route("/v1/admin/drain", post(admin::drain))
+        .route("/v1/admin/spectator-tokens", post(admin::spectator_token))
         .route("/v1/admin/recordings", get(recordings::list))
         .route(
             "/v1/admin/recordings/{id}",

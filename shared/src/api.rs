@@ -160,6 +160,8 @@ pub enum Rejection {
     BadRequest,
     NoSuchMatch,
     MatchFull,
+    /// `spectate=1` (or a spectator token) when the match already has `max_spectators`.
+    SpectatorsFull,
     /// Kicked with a ban that has not run out.
     Banned,
     /// A private match, without its ticket or a reservation.
@@ -171,7 +173,7 @@ pub enum Rejection {
 
 impl Rejection {
     /// Every rejection, in the order the metrics list them.
-    pub const ALL: [Rejection; 13] = [
+    pub const ALL: [Rejection; 14] = [
         Rejection::Draining,
         Rejection::TooManyFromAddress,
         Rejection::OriginNotAllowed,
@@ -182,6 +184,7 @@ impl Rejection {
         Rejection::BadRequest,
         Rejection::NoSuchMatch,
         Rejection::MatchFull,
+        Rejection::SpectatorsFull,
         Rejection::Banned,
         Rejection::TicketRequired,
         Rejection::ClusterUnavailable,
@@ -199,7 +202,7 @@ impl Rejection {
             | Rejection::TokenWrongKind => 401,
             Rejection::BadRequest => 400,
             Rejection::NoSuchMatch => 404,
-            Rejection::MatchFull => 409,
+            Rejection::MatchFull | Rejection::SpectatorsFull => 409,
         }
     }
 
@@ -216,6 +219,7 @@ impl Rejection {
             Rejection::BadRequest => "bad_request",
             Rejection::NoSuchMatch => "no_such_match",
             Rejection::MatchFull => "match_full",
+            Rejection::SpectatorsFull => "spectators_full",
             Rejection::Banned => "banned",
             Rejection::TicketRequired => "ticket_required",
             Rejection::ClusterUnavailable => "cluster_unavailable",
@@ -235,6 +239,7 @@ impl Rejection {
             Rejection::BadRequest => "bad_request",
             Rejection::NoSuchMatch => "no_such_match",
             Rejection::MatchFull => "match_full",
+            Rejection::SpectatorsFull => "spectators_full",
             Rejection::Banned => "banned",
             Rejection::TicketRequired => "ticket_required",
             Rejection::ClusterUnavailable => "cluster_unavailable",
@@ -254,6 +259,7 @@ impl Rejection {
             Rejection::BadRequest => "missing ?match=ID",
             Rejection::NoSuchMatch => "no such match",
             Rejection::MatchFull => "the match is full",
+            Rejection::SpectatorsFull => "the match has as many spectators as it allows",
             Rejection::Banned => "you were kicked from this match and may not rejoin yet",
             Rejection::TicketRequired => "this match is private: joining it needs its ticket",
             Rejection::ClusterUnavailable => {

@@ -14,6 +14,9 @@ pub enum TokenKind {
     Admin,
     /// One cluster node calling another (creating a match there); minted per call, HS256 only.
     Node,
+    /// Watches matches and never plays (a caster, a broadcast): joins every match as a
+    /// spectator, private ones included. Minted by the admin API.
+    Spectator,
 }
 
 /// The claims Tickwire puts in and expects of a token.
@@ -144,6 +147,12 @@ impl Auth {
 
     /// Checks `token` and that it is of `kind`. Admin tokens must be HS256 (minted here).
     pub fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, AuthError> {
+        self.verify_any(token, &[kind])
+    }
+
+    /// Checks `token` and that it is of one of `kinds`; an external issuer's key signs player
+    /// and spectator tokens only.
+    pub fn verify_any(&self, token: &str, kinds: &[TokenKind]) -> Result<Claims, AuthError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::TooLong);
         }
@@ -157,13 +166,20 @@ impl Auth {
         }
         let key = match (&self.external, header.alg) {
             (_, Algorithm::HS256) => &self.hs256,
-            (Some((alg, key)), a) if a == *alg && kind == TokenKind::Player => key,
+            (Some((alg, key)), a)
+                if a == *alg
+                    && kinds
+                        .iter()
+                        .all(|k| matches!(k, TokenKind::Player | TokenKind::Spectator)) =>
+            {
+                key
+            }
             _ => return Err(AuthError::Invalid("algorithm not allowed".into())),
         };
         let mut validation = self.validation.clone();
         validation.algorithms = vec![header.alg];
         let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(invalid)?;
-        if data.claims.kind != kind {
+        if !kinds.contains(&data.claims.kind) {
             return Err(AuthError::WrongKind);
         }
         Ok(data.claims)

@@ -11,7 +11,7 @@ use tracing::info;
 use crate::game::core::MatchCore;
 use crate::game::link::{Link, Outgoing};
 use crate::game::messages::{TimingChange, TimingError};
-use crate::game::report::{MatchReport, PlayerReport};
+use crate::game::report::{MatchReport, PlayerReport, SpectatorReport};
 
 impl<L: Link> MatchCore<L> {
     /// The match's figures; `detail` adds one line per player.
@@ -39,6 +39,24 @@ impl<L: Link> MatchCore<L> {
             players.sort_by_key(|p| p.entity);
             players
         });
+        let spectator_details = detail.then(|| {
+            let now = std::time::Instant::now();
+            let mut spectators: Vec<SpectatorReport> = self
+                .spectators
+                .iter()
+                .map(|s| {
+                    let rtt = s.link.rtt_us();
+                    SpectatorReport {
+                        player_id: s.player_id.clone(),
+                        name: s.name.clone(),
+                        watching_secs: now.saturating_duration_since(s.since).as_secs_f64(),
+                        rtt_ms: (rtt > 0).then(|| rtt as f64 / 1000.0),
+                    }
+                })
+                .collect();
+            spectators.sort_by(|a, b| a.player_id.as_str().cmp(b.player_id.as_str()));
+            spectators
+        });
         MatchReport {
             id: self.info.id.clone(),
             state: if self.sim.outcome().is_some() {
@@ -59,7 +77,11 @@ impl<L: Link> MatchCore<L> {
             map: self.info.options.map.clone(),
             interest_radius: self.info.options.interest_radius,
             lag_compensation_ms: self.info.options.lag_compensation_ms,
+            spectators: self.spectators.len(),
+            max_spectators: self.info.options.max_spectators,
+            spectator_delay_ms: self.info.options.spectator_delay_ms,
             player_details,
+            spectator_details,
         }
     }
 
@@ -69,6 +91,7 @@ impl<L: Link> MatchCore<L> {
         &mut self,
         change: TimingChange,
         by: &str,
+        now: std::time::Instant,
     ) -> Result<MatchReport, TimingError> {
         let before = self.timing;
         self.timing = before.changed(change, self.settings.slow_client_timeout)?;
@@ -103,6 +126,7 @@ impl<L: Link> MatchCore<L> {
                 c.pending_frame = Some(frame.clone());
             }
         }
+        self.spectators.settings(frame, now);
         Ok(self.report(false))
     }
 }

@@ -24,6 +24,7 @@ use crate::game::link::{Flush, Link, Outgoing};
 use crate::game::messages::{Command, Reply};
 use crate::game::replicate::{self, broadcast};
 use crate::game::sim::Sim;
+use crate::game::spectators::{Spectators, Watcher};
 use crate::game::stats::{Rate, TickTimes};
 use crate::game::timing::Timing;
 use crate::metrics::Metrics;
@@ -57,6 +58,7 @@ pub struct MatchCore<L> {
     pub(crate) info: Arc<MatchInfo>,
     pub(crate) sim: Sim,
     pub(crate) clients: Clients<L>,
+    pub(crate) spectators: Spectators<L>,
     history: History,
     replication: replicate::Scratch,
     pub(crate) metrics: Arc<Metrics>,
@@ -90,7 +92,9 @@ impl<L: Link> MatchCore<L> {
             info.options.snapshot_interval,
             settings.slow_client_timeout,
         );
+        let delay = Duration::from_millis(u64::from(info.options.spectator_delay_ms));
         MatchCore {
+            spectators: Spectators::new(delay),
             info,
             sim,
             clients: Clients::new(),
@@ -147,6 +151,7 @@ impl<L: Link> MatchCore<L> {
     pub fn apply(&mut self, cmd: Command<L>, now: Instant) -> Reply {
         match cmd {
             Command::Join(j) => self.join(j, now),
+            Command::Watch(w) => self.watch(w, now),
             Command::Input { conn, input } => {
                 if let Some(c) = self.clients.get(&conn)
                     && !self.sim.queue_input(c.entity, input)
@@ -156,7 +161,7 @@ impl<L: Link> MatchCore<L> {
             }
             Command::Leave { conn, dropped } => self.leave(conn, dropped, now),
             Command::Configure { change, by } => {
-                return Reply::Configured(self.configure(change, &by));
+                return Reply::Configured(self.configure(change, &by, now).map(Box::new));
             }
             Command::End { reason, by } => {
                 info!(target: "tickwire::audit", admin = %by, match_id = %self.info.id, ?reason, "end match");
@@ -184,7 +189,11 @@ impl<L: Link> MatchCore<L> {
     /// is ending), and runs the housekeeping that is due at `now`.
     pub fn publish(&mut self, now: Instant) {
         if std::mem::take(&mut self.snapshot_due) || self.sim.outcome().is_some() {
-            self.replicate();
+            self.replicate(now);
+        } else if !self.spectators.is_empty() {
+            let slow = self.timing.slow_limit;
+            let too_slow = self.spectators.release(now, self.sim.arena(), slow);
+            self.close_slow_spectators(too_slow);
         }
         self.info.tick.store(self.sim.tick(), Relaxed);
         if now >= self.next_housekeeping {
@@ -244,9 +253,31 @@ impl<L: Link> MatchCore<L> {
         self.metrics.players.fetch_add(1, Relaxed);
     }
 
+    /// A spectator starts watching: a Welcome with no entity, then snapshots of the whole world
+    /// (as far behind as the spectator delay says).
+    fn watch(&mut self, mut w: Watcher<L>, now: Instant) {
+        let tick = self.spectators.shown_tick(self.sim.tick());
+        self.welcome_as(&mut w.link, &w.player_id, NetId(0), tick);
+        info!(match_id = %self.info.id, player_id = %w.player_id, "spectator joined");
+        self.spectators.add(w, now);
+        self.metrics.spectators.fetch_add(1, Relaxed);
+    }
+
+    fn close_slow_spectators(&mut self, too_slow: Vec<ConnId>) {
+        for conn in too_slow {
+            warn!(match_id = %self.info.id, "closing too-slow spectator");
+            self.spectators.close(conn, CloseCode::TooSlow);
+            self.metrics.spectators.fetch_sub(1, Relaxed);
+        }
+    }
+
     /// Sends a Welcome for `entity` into a fresh link (it has room; if the session is already
     /// gone its Leave follows).
     fn welcome(&self, link: &mut L, player_id: &PlayerId, entity: NetId) {
+        self.welcome_as(link, player_id, entity, self.sim.tick());
+    }
+
+    fn welcome_as(&self, link: &mut L, player_id: &PlayerId, entity: NetId, tick: u32) {
         let options = &self.info.options;
         let welcome = ServerMsg::Welcome(Welcome {
             protocol_version: PROTOCOL_VERSION,
@@ -255,7 +286,7 @@ impl<L: Link> MatchCore<L> {
             entity: entity.0,
             tick_rate: self.timing.rate,
             snapshot_interval: self.timing.interval,
-            tick: self.sim.tick(),
+            tick,
             score_limit: options.score_limit,
             time_limit_secs: options.time_limit_secs,
             interest_radius: options.interest_radius,
@@ -267,6 +298,10 @@ impl<L: Link> MatchCore<L> {
     /// A session ended. A dropped one keeps its entity (standing still) for the reconnect
     /// grace; a proper close leaves at once.
     fn leave(&mut self, conn: ConnId, dropped: bool, now: Instant) {
+        if self.spectators.remove(conn) {
+            self.metrics.spectators.fetch_sub(1, Relaxed);
+            return;
+        }
         let grace = self.settings.reconnect_grace;
         match self.clients.get_mut(&conn) {
             Some(c) if dropped && !grace.is_zero() => {
@@ -325,7 +360,7 @@ impl<L: Link> MatchCore<L> {
         }
     }
 
-    fn replicate(&mut self) {
+    fn replicate(&mut self, now: Instant) {
         let entities = Arc::new(self.sim.snapshot());
         self.history.push(Frame {
             tick: self.sim.tick(),
@@ -349,6 +384,15 @@ impl<L: Link> MatchCore<L> {
             }
             self.remove(conn, Departure::TooSlow);
         }
+        let sim = &self.sim;
+        let too_slow = self.spectators.publish(
+            &self.history,
+            now,
+            sim.arena(),
+            |id| sim.name(id),
+            self.timing.slow_limit,
+        );
+        self.close_slow_spectators(too_slow);
     }
 
     /// Once a second: bytes and snapshots sent per second, per client and for the match.

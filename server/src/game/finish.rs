@@ -106,5 +106,39 @@ impl<L: Link> MatchCore<L> {
             client.link.close(code, flush);
             self.metrics.players.fetch_sub(1, Relaxed);
         }
+        if self.spectators_waiting().is_none() {
+            self.farewell_spectators(reason);
+        }
+    }
+
+    /// With a spectator delay, spectators are still to be shown the end of the match: when the
+    /// next of it is due (the shell calls [`MatchCore::show_spectators`] then).
+    pub fn spectators_waiting(&self) -> Option<std::time::Instant> {
+        self.spectators
+            .has_pending()
+            .then(|| self.spectators.next_due())
+            .flatten()
+    }
+
+    /// Shows spectators what is due at `now`.
+    pub fn show_spectators(&mut self, now: std::time::Instant) {
+        let slow = self.timing.slow_limit;
+        let too_slow = self.spectators.release(now, self.sim.arena(), slow);
+        for conn in too_slow {
+            self.spectators.close(conn, CloseCode::TooSlow);
+            self.metrics.spectators.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// MatchEnded and the close for every spectator.
+    pub fn farewell_spectators(&mut self, reason: EndReason) {
+        let msg = ServerMsg::MatchEnded(MatchEnded {
+            reason,
+            tick: self.sim.tick(),
+            results: self.sim.results(),
+        });
+        let frame = Bytes::from(encode_server(&msg));
+        let n = self.spectators.farewell(&frame, close_code_for(reason));
+        self.metrics.spectators.fetch_sub(n as u64, Relaxed);
     }
 }

@@ -36,6 +36,7 @@ use crate::game::link::{Flush, Link, Outgoing, Undelivered};
 use crate::game::messages::{Command, Reply};
 use crate::game::options::MatchOptions;
 use crate::game::sim::Sim;
+use crate::game::spectators::Watcher;
 use crate::lock::lock;
 use crate::metrics::Metrics;
 use crate::session::connection::with_trailer;
@@ -272,13 +273,43 @@ impl Harness {
     /// A new connection of `player` takes a seat and joins (a second connection of the same
     /// player is a reconnect or a replacement). Returns its connection id.
     pub fn join(&mut self, player: &str) -> ConnId {
-        let conn = ConnId(self.next_conn);
-        self.next_conn += 1;
         let (_, seat) = self
             .core
             .info()
             .take_seat(player, None, None)
             .expect("a free seat");
+        let (conn, link) = self.connect(player);
+        self.apply(Command::Join(Joiner {
+            conn,
+            player_id: PlayerId(player.to_owned()),
+            name: player.to_owned(),
+            link,
+            seat,
+        }));
+        self.read_all();
+        conn
+    }
+
+    /// A spectator connection of `player` (no entity, no seat), or `None` when the match has
+    /// as many spectators as it allows.
+    pub fn watch(&mut self, player: &str) -> Option<ConnId> {
+        let place = self.core.info().take_spectator_place()?;
+        let (conn, link) = self.connect(player);
+        self.apply(Command::Watch(Watcher {
+            conn,
+            player_id: PlayerId(player.to_owned()),
+            name: player.to_owned(),
+            link,
+            place,
+            ip_slot: None,
+        }));
+        self.read_all();
+        Some(conn)
+    }
+
+    fn connect(&mut self, player: &str) -> (ConnId, MemLink) {
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
         let link = MemLink(Arc::new(Mutex::new(LinkState {
             queue: VecDeque::new(),
             capacity: self.outbox_frames,
@@ -303,15 +334,7 @@ impl Harness {
                 closed: None,
             },
         );
-        self.apply(Command::Join(Joiner {
-            conn,
-            player_id: PlayerId(player.to_owned()),
-            name: player.to_owned(),
-            link,
-            seat,
-        }));
-        self.read_all();
-        conn
+        (conn, link)
     }
 
     /// The client on `conn` holds `buttons` and aims at `aim` (its next input), showing the
@@ -365,7 +388,20 @@ impl Harness {
     /// One tick: the core ticks and publishes, the clock moves one period, and every reading
     /// client reads what it was sent. A panic ends the match with `Error`, as in the shell.
     pub fn step(&mut self) {
-        if self.ended.is_some() {
+        if let Some(reason) = self.ended {
+            // Delayed spectators are still shown the end of the match, as the shell does.
+            if self
+                .core
+                .spectators_waiting()
+                .is_some_and(|due| due <= self.now)
+            {
+                self.core.show_spectators(self.now);
+            }
+            if self.core.spectators_waiting().is_none() {
+                self.core.farewell_spectators(reason);
+            }
+            self.now += self.core.period();
+            self.read_all();
             return;
         }
         let now = self.now;

@@ -33,6 +33,8 @@ pub struct MatchInfo {
     /// A private match's join ticket: given to its creator, needed by anyone without a seat.
     pub ticket: Option<String>,
     seats: Arc<Mutex<Seats>>,
+    /// Spectator places taken (connected spectators and handshakes on their way in).
+    spectators: Arc<AtomicU32>,
     record: Mutex<Option<MatchRecord>>,
 }
 
@@ -57,6 +59,7 @@ impl MatchInfo {
                 usize::from(options.max_players),
                 seat_ttl,
             ))),
+            spectators: Arc::new(AtomicU32::new(0)),
             record: Mutex::new(None),
             options,
         }
@@ -109,6 +112,23 @@ impl MatchInfo {
         seats.occupied()
     }
 
+    /// A spectator's place, if the match has fewer than `max_spectators` and has not ended.
+    pub fn take_spectator_place(&self) -> Option<SpectatorPlace> {
+        if self.is_ended() {
+            return None;
+        }
+        let cap = u32::from(self.options.max_spectators);
+        self.spectators
+            .fetch_update(Relaxed, Relaxed, |n| (n < cap).then_some(n + 1))
+            .ok()?;
+        Some(SpectatorPlace(self.spectators.clone()))
+    }
+
+    /// Spectators watching (or on their way in).
+    pub fn spectators(&self) -> u32 {
+        self.spectators.load(Relaxed)
+    }
+
     pub fn is_ended(&self) -> bool {
         self.ended.load(Relaxed)
     }
@@ -122,6 +142,16 @@ impl MatchInfo {
     pub(crate) fn set_ended(&self, record: MatchRecord) {
         self.ended.store(true, Relaxed);
         *lock(&self.record) = Some(record);
+    }
+}
+
+/// One spectator's place under `max_spectators`, given back when dropped.
+#[derive(Debug)]
+pub struct SpectatorPlace(Arc<AtomicU32>);
+
+impl Drop for SpectatorPlace {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
     }
 }
 

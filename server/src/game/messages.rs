@@ -10,12 +10,15 @@ use tokio::sync::oneshot;
 
 use crate::game::clients::Joiner;
 use crate::game::report::MatchReport;
+use crate::game::spectators::Watcher;
 use crate::session::link::SessionLink;
 
 /// A change to a match, over a client link of type `L`. Everything that alters the world comes
 /// through here, in the order it is applied.
 pub enum Command<L> {
     Join(Joiner<L>),
+    /// A spectator starts watching (no entity, no seat).
+    Watch(Watcher<L>),
     Input {
         conn: ConnId,
         input: Input,
@@ -54,7 +57,7 @@ pub enum Reply {
     /// Whether the kicked player was there.
     Kicked(bool),
     /// The timing now in force, or why the change was refused.
-    Configured(Result<MatchReport, TimingError>),
+    Configured(Result<Box<MatchReport>, TimingError>),
 }
 
 /// A requested timing change; `None` keeps the current value.

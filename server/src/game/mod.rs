@@ -20,6 +20,7 @@ pub mod replicate;
 pub mod report;
 pub mod runner;
 pub mod sim;
+pub mod spectators;
 pub mod stats;
 pub mod systems;
 pub mod timing;

@@ -29,9 +29,27 @@ pub struct MatchReport {
     pub interest_radius: u32,
     /// How far back shots are tested (0: no lag compensation).
     pub lag_compensation_ms: u16,
+    /// Spectators watching, their cap and how far behind they watch.
+    pub spectators: usize,
+    pub max_spectators: u16,
+    pub spectator_delay_ms: u32,
     /// With `GET /v1/admin/matches/{id}` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub player_details: Option<Vec<PlayerReport>>,
+    /// With `GET /v1/admin/matches/{id}` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spectator_details: Option<Vec<SpectatorReport>>,
+}
+
+/// One spectator as operators see it.
+#[derive(Serialize, Debug, Clone)]
+pub struct SpectatorReport {
+    pub player_id: PlayerId,
+    pub name: String,
+    /// How long it has been watching.
+    pub watching_secs: f64,
+    /// Round trip of the server's WebSocket pings; `None` before the first answer.
+    pub rtt_ms: Option<f64>,
 }
 
 /// One player as operators see it.

@@ -120,6 +120,12 @@ pub async fn run(
         }
     }
     core.farewell(reason);
+    // With a spectator delay, spectators see the match to its end, as far behind as always.
+    while let Some(due) = core.spectators_waiting() {
+        tokio::time::sleep_until(due.into()).await;
+        core.show_spectators(std::time::Instant::now());
+    }
+    core.farewell_spectators(reason);
 }
 
 /// Hands one inbox message to the core: changes are applied, questions answered.

@@ -132,7 +132,7 @@ pub async fn patch(
         by: admin.sub.clone(),
     };
     match apply(&m, cmd).await? {
-        Reply::Configured(applied) => Ok(Json(applied?)),
+        Reply::Configured(applied) => Ok(Json(*applied?)),
         // The core answers a timing change with `Configured`; anything else is a server bug.
         other => Err(AppError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -234,4 +234,40 @@ pub async fn drain(
         state: "draining".into(),
     };
     (StatusCode::ACCEPTED, Json(accepted))
+}
+
+/// `POST /v1/admin/spectator-tokens` body.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct SpectatorTokenRequest {
+    /// Shown to operators in the match detail (the guest name rule applies).
+    pub name: String,
+}
+
+/// `POST /v1/admin/spectator-tokens`: a spectator-kind token (a caster, a broadcast) that
+/// watches any match on this server or cluster, private ones included, and never plays.
+pub async fn spectator_token(
+    State(state): State<AppState>,
+    AdminAuth(admin): AdminAuth,
+    crate::http::json::JsonBody(req): crate::http::json::JsonBody<SpectatorTokenRequest>,
+) -> Result<Json<shared::api::GuestLogin>, AppError> {
+    let name = crate::http::guest::normalize_name(&req.name)
+        .map_err(|m| AppError::bad_request("invalid_name", m))?;
+    let id = format!("s_{:016x}", rand::random::<u64>());
+    let (token, expires_at) = state
+        .auth
+        .issue(&id, &name, crate::auth::TokenKind::Spectator)
+        .map_err(|_| {
+            AppError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "could not sign a token",
+            )
+        })?;
+    info!(target: "tickwire::audit", admin = %admin.sub, spectator = %id, name = %name, "spectator token issued");
+    Ok(Json(shared::api::GuestLogin {
+        token,
+        player_id: id,
+        expires_at,
+    }))
 }

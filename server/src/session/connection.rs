@@ -16,12 +16,15 @@ use tokio::sync::oneshot;
 use tracing::{debug, info};
 
 use crate::game::clients::Joiner;
+use crate::game::info::SpectatorPlace;
 use crate::game::link::{Flush, Outgoing};
 use crate::game::messages::{Command, MatchCmd};
+use crate::game::spectators::Watcher;
 use crate::metrics::Metrics;
 use crate::registry::MatchHandle;
 use crate::seats::SeatGuard;
 use crate::session::link::{self, CloseOrder, SessionEnd, SessionStats};
+use crate::session::per_ip::IpSlot;
 use crate::session::rate_limit::{TokenBucket, Verdict};
 
 /// How often the server pings each client (for its RTT).
@@ -43,11 +46,22 @@ pub struct Session {
     pub input_rate_limit: u32,
     /// A peer that sends nothing (not even a pong) for this long is treated as gone.
     pub keepalive_timeout: Duration,
-    /// The seat the handshake took (with its address place). It goes to the match with the
-    /// Join; if the match never sees us, dropping it gives the seat back.
-    pub seat: SeatGuard,
+    /// A player's seat or a spectator's place, as the handshake took it.
+    pub role: Role,
     /// This connection's place under `max_connections`, given back when the session ends.
     pub _slot: Option<crate::listener::ConnSlot>,
+}
+
+/// What a connection is in its match.
+pub enum Role {
+    /// The seat the handshake took (with its address place). It goes to the match with the
+    /// Join; if the match never sees us, dropping it gives the seat back.
+    Player(SeatGuard),
+    /// Watches: no entity, no seat; its inputs are ignored.
+    Spectator {
+        place: SpectatorPlace,
+        ip_slot: Option<IpSlot>,
+    },
 }
 
 /// How the loop ended.
@@ -65,12 +79,23 @@ enum End {
 pub async fn run(socket: WebSocket, s: Session) {
     s.metrics.connections.fetch_add(1, Relaxed);
     let (link, end) = link::pair(s.outbox_frames);
-    let joiner = Joiner {
-        conn: s.conn,
-        player_id: s.player_id.clone(),
-        name: s.name.clone(),
-        link,
-        seat: s.seat,
+    let spectator = matches!(s.role, Role::Spectator { .. });
+    let enter = match s.role {
+        Role::Player(seat) => Command::Join(Joiner {
+            conn: s.conn,
+            player_id: s.player_id.clone(),
+            name: s.name.clone(),
+            link,
+            seat,
+        }),
+        Role::Spectator { place, ip_slot } => Command::Watch(Watcher {
+            conn: s.conn,
+            player_id: s.player_id.clone(),
+            name: s.name.clone(),
+            link,
+            place,
+            ip_slot,
+        }),
     };
     let mut handler = Handler {
         socket,
@@ -82,12 +107,13 @@ pub async fn run(socket: WebSocket, s: Session) {
         bucket: TokenBucket::new(s.input_rate_limit, Instant::now()),
         keepalive_timeout: s.keepalive_timeout,
         epoch: Instant::now(),
+        spectator,
         _slot: s._slot,
     };
     let end = if handler
         .handle
         .inbox
-        .send(MatchCmd::apply(Command::Join(joiner)))
+        .send(MatchCmd::apply(enter))
         .await
         .is_err()
     {
@@ -121,6 +147,8 @@ struct Handler {
     keepalive_timeout: Duration,
     /// Ping payloads are microseconds since this instant.
     epoch: Instant,
+    /// A spectator's inputs go nowhere.
+    spectator: bool,
     _slot: Option<crate::listener::ConnSlot>,
 }
 
@@ -337,6 +365,7 @@ impl Handler {
         };
         self.metrics.bytes_in.fetch_add(data.len() as u64, Relaxed);
         match decode_client(&data) {
+            Ok(ClientMsg::Input(_)) if self.spectator => None,
             Ok(ClientMsg::Input(input)) => {
                 let cmd = MatchCmd::apply(Command::Input {
                     conn: self.conn,

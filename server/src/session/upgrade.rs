@@ -11,14 +11,17 @@ use shared::protocol::SUBPROTOCOL;
 use tracing::debug;
 
 use crate::auth::bearer::{from_authorization, from_subprotocols};
+use crate::auth::token::Claims;
 use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
 use crate::http::path::ApiQuery;
 use crate::listener::{ConnSlot, Peer};
+use crate::registry::MatchHandle;
 use crate::registry::Seat;
 use crate::session::WRITE_BUFFER_CAP;
-use crate::session::connection::{self, Session};
+use crate::session::connection::{self, Role, Session};
 use crate::state::AppState;
+use std::sync::Arc;
 
 /// Bytes tungstenite reads into per `read` call. Its default (128 KiB) is zero-filled before
 /// every read, which cost 40 % of the server's CPU under 512 bots (perf: `memset`) and 128 KiB
@@ -32,6 +35,8 @@ pub struct WsParams {
     match_id: Option<String>,
     /// A private match's ticket.
     ticket: Option<String>,
+    /// `1` (or `true`): watch the match as a spectator.
+    spectate: Option<String>,
 }
 
 /// Refuses the handshake for `why`, counted in the metrics.
@@ -66,10 +71,11 @@ pub async fn ws_handler(
         return reject(&state, Rejection::OriginNotAllowed);
     }
     let token = from_authorization(&headers).or_else(|| from_subprotocols(&headers));
-    let claims = match token
-        .ok_or(AuthError::Missing)
-        .and_then(|t| state.auth.verify(t, TokenKind::Player))
-    {
+    let claims = match token.ok_or(AuthError::Missing).and_then(|t| {
+        state
+            .auth
+            .verify_any(t, &[TokenKind::Player, TokenKind::Spectator])
+    }) {
         Ok(c) => c,
         Err(e) => return reject_as(&state, e.rejection(), e.into()),
     };
@@ -80,6 +86,15 @@ pub async fn ws_handler(
         return reject(&state, Rejection::NoSuchMatch);
     };
     let ip = peer.map(|axum::Extension(Peer(addr))| addr.ip());
+    let spectate = claims.kind == TokenKind::Spectator
+        || matches!(params.spectate.as_deref(), Some("1" | "true"));
+    if spectate {
+        let role = match spectator_place(&state, &handle, &claims, ip, params.ticket.as_deref()) {
+            Ok(role) => role,
+            Err(why) => return reject(&state, why),
+        };
+        return upgrade(&state, ws, handle, claims, role, slot);
+    }
     if let Some(cluster) = &state.cluster
         && let Err(why) =
             cluster_seat(cluster, &handle, &claims.sub, ip, params.ticket.as_deref()).await
@@ -107,6 +122,51 @@ pub async fn ws_handler(
         }
         guard.hold_ip(slot);
     }
+    upgrade(&state, ws, handle, claims, Role::Player(guard), slot)
+}
+
+/// A spectator's place: not banned, the ticket of a private match (a spectator token needs
+/// none), a place under `max_spectators` and one under the address's cap.
+fn spectator_place(
+    state: &AppState,
+    handle: &MatchHandle,
+    claims: &Claims,
+    ip: Option<std::net::IpAddr>,
+    ticket: Option<&str>,
+) -> Result<Role, Rejection> {
+    if handle
+        .seats()
+        .banned(&claims.sub, ip, std::time::Instant::now())
+    {
+        return Err(Rejection::Banned);
+    }
+    if claims.kind != TokenKind::Spectator && !handle.ticket_ok(ticket) {
+        return Err(Rejection::TicketRequired);
+    }
+    let place = handle
+        .take_spectator_place()
+        .ok_or(Rejection::SpectatorsFull)?;
+    let ip_slot = match ip {
+        Some(ip) => Some(
+            state
+                .registry
+                .acquire_ip(ip)
+                .ok_or(Rejection::TooManyFromAddress)?,
+        ),
+        None => None,
+    };
+    Ok(Role::Spectator { place, ip_slot })
+}
+
+/// Upgrades a checked handshake into a session.
+fn upgrade(
+    state: &AppState,
+    ws: WebSocketUpgrade,
+    handle: Arc<MatchHandle>,
+    claims: Claims,
+    role: Role,
+    slot: Option<axum::Extension<ConnSlot>>,
+) -> Response {
     let limit = state.config.max_message_bytes;
     let handle_rate = handle.options.tick_rate;
     let session = Session {
@@ -121,7 +181,7 @@ pub async fn ws_handler(
         outbox_frames: state.config.outbox_frames,
         input_rate_limit: input_rate(state.config.input_rate_limit, handle_rate),
         keepalive_timeout: state.config.keepalive_timeout,
-        seat: guard,
+        role,
         _slot: slot.map(|axum::Extension(s)| s),
     };
     ws.protocols([SUBPROTOCOL])

@@ -1,0 +1,164 @@
+//! Spectators on the in-memory harness: they mirror exactly the world players are sent, take
+//! no seat, are capped, and with a delay never see a tick newer than now minus the delay (and
+//! still see the whole match, to its end).
+
+use std::collections::HashMap;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use server::game::harness::Harness;
+use server::game::messages::Command;
+use server::game::options::MatchOptions;
+use shared::delta::Entry;
+use shared::ids::ConnId;
+use shared::protocol::EndReason;
+use shared::rules::buttons;
+
+/// Random movement and fire for every player.
+fn play(h: &mut Harness, players: &[ConnId], rng: &mut StdRng) {
+    for &c in players {
+        let held = rng.random::<u8>() & (buttons::MOVE | buttons::FIRE);
+        h.input(c, held, rng.random());
+    }
+}
+
+#[test]
+fn a_spectators_mirror_equals_the_world_players_are_sent_even_with_interest_management() {
+    let options = MatchOptions {
+        map: "large".into(),
+        interest_radius: 1000,
+        max_players: 16,
+        ..Harness::options(30, 4)
+    };
+    let mut h = Harness::new(options);
+    let mut rng = StdRng::seed_from_u64(4);
+    let players: Vec<ConnId> = (0..12).map(|i| h.join(&format!("p{i}"))).collect();
+    let early = h.watch("early").expect("a place");
+    assert_eq!(h.client(early).entity(), 0, "a spectator has no entity");
+    assert_eq!(h.players(), 12, "and takes no seat");
+    let mut late = None;
+    let mut compared = 0;
+    for tick in 0..600 {
+        if tick == 300 {
+            late = h.watch("late");
+        }
+        play(&mut h, &players, &mut rng);
+        h.step();
+        let world = h.replicated();
+        for s in [Some(early), late].into_iter().flatten() {
+            let c = h.client(s);
+            assert_eq!(c.mirror().entities(), world.as_slice(), "tick {tick}");
+            compared += 1;
+        }
+        // Players each see only their area; the spectator sees all of it.
+        let seen: usize = h.client(players[0]).mirror().entities().len();
+        assert!(seen <= world.len());
+    }
+    assert_eq!(compared, 900);
+    assert!(
+        h.client(early).mirror().entities().len() > h.client(players[0]).mirror().entities().len(),
+        "the spectator sees more than one player's area"
+    );
+}
+
+#[test]
+fn spectators_take_no_seat_and_are_refused_past_the_cap() {
+    let options = MatchOptions {
+        max_players: 2,
+        max_spectators: 3,
+        ..Harness::options(30, 1)
+    };
+    let mut h = Harness::new(options);
+    let a = h.join("a");
+    h.join("b");
+    let watching: Vec<ConnId> = (0..3)
+        .map(|i| h.watch(&format!("s{i}")).expect("a place"))
+        .collect();
+    assert_eq!(h.watch("s3"), None, "past max_spectators");
+    assert_eq!(h.players(), 2);
+    assert_eq!(h.core().report(false).spectators, 3);
+    assert!(
+        h.core().info().take_seat("c", None, None).is_err(),
+        "the match is full of players, not of spectators"
+    );
+    let before = h.world();
+    h.apply(Command::Leave {
+        conn: watching[0],
+        dropped: false,
+    });
+    assert!(h.watch("s4").is_some(), "a place came back");
+    h.step();
+    assert_eq!(h.world().len(), before.len());
+    assert_eq!(
+        h.core().report(true).spectator_details.map(|d| d.len()),
+        Some(3)
+    );
+    // Players leaving does not make room for spectators, nor the other way around.
+    h.leave(a);
+    h.step();
+    assert_eq!(h.players(), 1);
+    assert_eq!(h.watch("s5"), None);
+}
+
+#[test]
+fn with_a_delay_spectators_never_see_a_tick_newer_than_now_minus_the_delay() {
+    const RATE: u16 = 30;
+    let delay_ms = 1000;
+    let delay_ticks = u32::from(RATE) * delay_ms / 1000;
+    let options = MatchOptions {
+        spectator_delay_ms: delay_ms,
+        ..Harness::options(RATE, 2)
+    };
+    let mut h = Harness::new(options);
+    let mut rng = StdRng::seed_from_u64(2);
+    let players: Vec<ConnId> = (0..4).map(|i| h.join(&format!("p{i}"))).collect();
+    let s = h.watch("caster").expect("a place");
+    let mut worlds: HashMap<u32, Vec<Entry>> = HashMap::new();
+    for _ in 0..400 {
+        play(&mut h, &players, &mut rng);
+        h.step();
+        let now = h.core().current_tick();
+        worlds.insert(now, h.replicated());
+        let c = h.client(s);
+        if let Some(&shown) = c.snapshot_ticks.last() {
+            assert!(
+                shown + delay_ticks <= now,
+                "shown tick {shown} at tick {now}: less than {delay_ticks} ticks behind"
+            );
+            // What it shows is exactly what players were sent at that tick.
+            assert_eq!(c.mirror().entities(), worlds[&shown].as_slice());
+        }
+    }
+    let shown = h
+        .client(s)
+        .snapshot_ticks
+        .last()
+        .copied()
+        .expect("snapshots arrived");
+    assert!(
+        shown >= 400 - delay_ticks - 1,
+        "it keeps up, {delay_ticks} behind: {shown}"
+    );
+    // The match ends: players are told at once, the spectator once it has seen the rest.
+    h.apply(Command::End {
+        reason: EndReason::Admin,
+        by: "test".into(),
+    });
+    h.step();
+    let end = h.core().current_tick();
+    assert!(h.client(players[0]).ended.is_some());
+    assert!(
+        h.client(s).ended.is_none(),
+        "the spectator is still a second behind"
+    );
+    for _ in 0..delay_ticks + 2 {
+        h.step();
+    }
+    let c = h.client(s);
+    assert_eq!(
+        c.snapshot_ticks.last(),
+        Some(&end),
+        "it saw the match to its last tick"
+    );
+    assert_eq!(c.ended.as_ref().map(|e| e.reason), Some(EndReason::Admin));
+}
