@@ -21,7 +21,7 @@ async function api(method, path, body) {
   return data;
 }
 
-const COLUMNS = ["id", "state", "players", "tick-rate", "interval", "map", "interest", "lag-comp", "p50", "p99", "max", "budget", "overruns", "kbps", "snap-rate"];
+const COLUMNS = ["id", "state", "players", "tick-rate", "interval", "map", "interest", "lag-comp", "p50", "p99", "max", "budget", "overruns", "kbps", "snap-rate", "spectators"];
 
 /** Builds a match's row once: text cells, then the tick-rate editor and the end button. */
 function makeRow(id) {
@@ -44,7 +44,10 @@ function makeRow(id) {
   const end = Object.assign(document.createElement("button"), { textContent: "End", className: "danger" });
   end.onclick = async () => { if (confirm(`End match ${id}?`)) await api("DELETE", `/v1/admin/matches/${id}`).catch(() => {}); };
   endTd.append(end);
-  tr.append(edit, endTd);
+  // Watch it live in the game page, as a spectator (no seat taken).
+  const watchTd = document.createElement("td");
+  watchTd.append(Object.assign(document.createElement("a"), { textContent: "watch", className: "watch", href: `/?watch=${encodeURIComponent(id)}`, target: "_blank" }));
+  tr.append(edit, endTd, watchTd);
   return tr;
 }
 
@@ -70,6 +73,7 @@ function renderRows(matches) {
     set("overruns", String(m.overruns), m.overruns > 0 ? "bad" : "");
     set("kbps", fmt(m.bytes_out_per_sec / 1000, 1));
     set("snap-rate", fmt(m.players ? m.snapshots_per_sec / m.players : 0, 1));
+    set("spectators", `${m.spectators}/${m.max_spectators}` + (m.spectator_delay_ms ? ` (${m.spectator_delay_ms / 1000} s behind)` : ""));
     // Leave the editor alone while the operator is typing in it.
     const rate = tr.querySelector("input.rate-input");
     if (!rate.dataset.dirty) rate.value = String(m.tick_rate);
@@ -181,6 +185,35 @@ async function pollCluster() {
   });
 }
 
+/** Finished matches' recordings, each with a link to the replay viewer and a download. */
+async function pollRecordings() {
+  let list;
+  try { list = await api("GET", "/v1/admin/recordings"); }
+  catch (e) { $("recordings-status").textContent = e.message; $("recordings").replaceChildren(); return; }
+  $("recordings-status").textContent = `${list.length} on this node`;
+  const rows = list.map((r) => {
+    const tr = document.createElement("tr");
+    tr.dataset.match = r.match_id;
+    const cells = [r.match_id, new Date(r.ended_at_ms).toLocaleString(), r.map, String(r.tick_rate), `${(r.bytes / 1024).toFixed(1)} KiB`];
+    for (const text of cells) tr.appendChild(Object.assign(document.createElement("td"), { textContent: text }));
+    const replay = document.createElement("td");
+    replay.append(Object.assign(document.createElement("a"), { textContent: "replay", className: "replay", href: `/replay?id=${encodeURIComponent(r.match_id)}` }));
+    const download = document.createElement("td");
+    const button = Object.assign(document.createElement("button"), { textContent: "download" });
+    button.onclick = async () => {
+      const res = await fetch(`/v1/admin/recordings/${encodeURIComponent(r.match_id)}`, { headers: { Authorization: "Bearer " + token } });
+      if (!res.ok) return say("download refused: HTTP " + res.status);
+      const a = Object.assign(document.createElement("a"), { href: URL.createObjectURL(await res.blob()), download: `${r.match_id}.twrec` });
+      a.click();
+      URL.revokeObjectURL(a.href);
+    };
+    download.append(button);
+    tr.append(replay, download);
+    return tr;
+  });
+  $("recordings").replaceChildren(...rows);
+}
+
 async function start() {
   if (!(await poll())) {
     $("login").hidden = false; $("console").hidden = true;
@@ -192,6 +225,8 @@ async function start() {
   setInterval(poll, 1000);
   pollCluster();
   setInterval(pollCluster, 1000);
+  pollRecordings();
+  setInterval(pollRecordings, 5000);
 }
 
 $("connect").onclick = () => { token = $("token").value.trim(); start(); };

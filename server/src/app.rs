@@ -53,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         ));
     let mut router = Router::new()
         .route("/", get(web::index))
+        .route("/replay", get(web::replay))
         .route("/style.css", get(web::styles))
         .route("/js/{file}", get(web::module))
         .route("/healthz", get(health::healthz))

@@ -52,6 +52,11 @@ export async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, stop };
 }
 
+/** Runs the real `tickwire-server` with `args` (a subcommand such as `replay`); its stdout. */
+export function serverCli(args) {
+  return execFileSync(bin("tickwire-server"), args).toString();
+}
+
 /** An admin token from the real `admin-token` subcommand. */
 export function adminToken() {
   return execFileSync(bin("tickwire-server"), ["admin-token", "--name", "browser-test"], {

@@ -1,5 +1,6 @@
 // The browser client: start screen → guest login → matchmake → WebSocket → play. Inputs go out
-// once per server tick; the own player is predicted, everyone else interpolated.
+// once per server tick; the own player is predicted, everyone else interpolated. With
+// `?watch=MATCH` it spectates that match instead: no entity, no inputs, a camera on any player.
 import { decodeServer, encodeClient } from "./codec.js";
 import { Mirror } from "./mirror.js";
 import { Predictor } from "./predict.js";
@@ -16,6 +17,8 @@ const END_TEXT = { ScoreLimit: "Score limit reached.", TimeLimit: "Time is up.",
 
 /** Interpolation delay for other players, ms: `?interp=150` in the page URL; default 100. */
 const INTERP_MS = Math.min(Math.max(Number(new URLSearchParams(location.search).get("interp")) || 100, 0), 1000);
+/** `?watch=MATCH`: spectate that match. */
+const WATCH = new URLSearchParams(location.search).get("watch");
 
 let game = null;
 const held = new Set();
@@ -34,6 +37,7 @@ async function play() {
   try {
     message("Logging in…");
     const auth = await login(name);
+    if (WATCH) return await watch(auth);
     message("Finding a match…");
     const ticket = await matchmake(auth.token);
     message("Connecting…");
@@ -43,6 +47,16 @@ async function play() {
   } finally {
     $("play").disabled = false;
   }
+}
+
+/** Spectates the match of `?watch=` (on whichever node runs it). */
+async function watch(auth) {
+  message("Finding the match…");
+  const where = await matchStatus(WATCH);
+  if (!where) return message("That match is over (or never existed).");
+  const ws = where.ws_url || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/ws?match=${encodeURIComponent(WATCH)}`;
+  message("Connecting…");
+  connect({ match_id: WATCH, ws_url: `${ws}&spectate=1` }, auth);
 }
 
 /** Reconnect attempts after a dropped connection before giving up (backoff 250 ms → 3 s). */
@@ -89,12 +103,15 @@ function onMessage(g, bytes) {
     g.predictor.setTickRate(g.rate);
     g.mirror.setTickRate(g.rate);
     g.interp.setTiming(g.rate, msg.MatchSettings.snapshot_interval);
-    startInputs(g);
+    if (!g.spectator) startInputs(g);
   }
 }
 
 function begin(g, w) {
   g.welcome = w;
+  // Entity 0: a spectator. It sends no inputs and its camera follows whom it picks.
+  g.spectator = w.entity === 0;
+  g.follow = g.follow ?? null;
   g.rate = w.tick_rate;
   g.predictor = new Predictor(w.arena, w.tick_rate);
   g.mirror.setMatch(w.arena, w.tick_rate);
@@ -105,7 +122,8 @@ function begin(g, w) {
   if (g.attempt > 0) reconnects += 1;
   show("game");
   $("canvas").focus();
-  startInputs(g);
+  $("help").textContent = g.spectator ? "Spectating · click a player or [ ] to follow · Esc: whole map · Tab scores" : $("help").textContent;
+  if (!g.spectator) startInputs(g);
   g.pingTimer = setInterval(() => send(g, { Ping: { client_time: Math.round(performance.now() * 1000) } }), 1000);
   requestAnimationFrame((t) => frame(g, t));
 }
@@ -249,14 +267,15 @@ function view(g, now, dt) {
   }
   for (const [id, s] of sampled) {
     if (s.kind !== "Player") continue;
-    const me = id === g.welcome.entity;
-    const own = me ? g.predictor.renderPos(dt) : null;
+    const me = g.spectator ? id === g.follow : id === g.welcome.entity;
+    const own = me && !g.spectator ? g.predictor.renderPos(dt) : null;
     const latest = g.mirror.entities.get(id) || s;
     players.push({ id, me, name: g.mirror.names.get(id) || `#${id}`, x: own ? own[0] : s.wx, y: own ? own[1] : s.wy,
-      aim: me ? g.aim : s.aim, hp: latest.hp, alive: (latest.flags & 1) !== 0, score: latest.score, deaths: latest.deaths,
+      aim: own ? g.aim : s.aim, hp: latest.hp, alive: (latest.flags & 1) !== 0, score: latest.score, deaths: latest.deaths,
       alpha: me ? 1 : s.alpha });
     if (me) g.camera = [players[players.length - 1].x, players[players.length - 1].y];
   }
+  if (g.spectator && !players.some((p) => p.me)) g.camera = null; // the whole map
   const fade = (list, ms) => list.filter((e) => now - e.at < ms).map((e) => ({ ...e, fade: 1 - (now - e.at) / ms }));
   g.rails = g.rails.filter((r) => now - r.at < 200);
   g.hitMarkers = g.hitMarkers.filter((m) => now - m.at < 400);
@@ -284,14 +303,34 @@ function frame(g, now) {
 
 function hudText(g) {
   const rtt = g.rtt == null ? "–" : `${g.rtt.toFixed(1)} ms`;
+  if (g.spectator) {
+    const name = g.follow === null ? "the whole map" : g.mirror.names.get(g.follow) || `#${g.follow}`;
+    return `Spectating · following ${name} · RTT ${rtt} · tick ${g.rate} Hz · ${g.rates.down.toFixed(1)} kbit/s down`;
+  }
   return `RTT ${rtt} · tick ${g.rate} Hz · ${g.rates.snaps.toFixed(0)} snapshots/s · ` +
     `${g.rates.down.toFixed(1)} kbit/s down · ${g.rates.up.toFixed(1)} kbit/s up · ` +
     `prediction error ${g.predictor.lastError.toFixed(2)} u`;
 }
 
+/** A spectator's camera: the next (or previous) player by id, or none. */
+function cycleFollow(g, step) {
+  const ids = [...g.mirror.entities].filter(([, s]) => s.kind === "Player").map(([id]) => id);
+  if (ids.length === 0) return;
+  const i = ids.indexOf(g.follow);
+  g.follow = i < 0 ? ids[step > 0 ? 0 : ids.length - 1] : ids[(i + step + ids.length) % ids.length];
+  $("hud").textContent = hudText(g);
+}
+
 // Input handling.
 addEventListener("keydown", (e) => {
   if (!game || $("game").hidden) return;
+  if (game.spectator) {
+    if (e.code === "BracketRight") cycleFollow(game, 1);
+    if (e.code === "BracketLeft") cycleFollow(game, -1);
+    if (e.code === "Escape") { game.follow = null; $("hud").textContent = hudText(game); }
+    if (e.code === "Tab") { showScores = true; e.preventDefault(); }
+    return;
+  }
   if (MOVES[e.code]) { held.add(e.code); e.preventDefault(); }
   if (e.code === "Space") { firing = true; e.preventDefault(); }
   if (e.code === "KeyE") { railing = true; e.preventDefault(); }
@@ -309,13 +348,26 @@ $("canvas").addEventListener("mousemove", (e) => {
   const c = $("canvas"), r = c.getBoundingClientRect();
   mouse = fit(c, game.welcome.arena, game.camera).toWorld((e.clientX - r.left) * (c.width / r.width), (e.clientY - r.top) * (c.height / r.height));
 });
-$("canvas").addEventListener("mousedown", (e) => { if (e.button === 0) firing = true; if (e.button === 2) railing = true; });
+$("canvas").addEventListener("mousedown", (e) => {
+  if (game?.spectator) {
+    // Follow whoever is nearest the click.
+    const near = (game.lastView?.players || []).map((p) => ({ p, d: Math.hypot(p.x - mouse?.[0], p.y - mouse?.[1]) }))
+      .sort((a, b) => a.d - b.d)[0];
+    if (near && near.d < 80) { game.follow = near.p.id; $("hud").textContent = hudText(game); }
+    return;
+  }
+  if (e.button === 0) firing = true; if (e.button === 2) railing = true;
+});
 addEventListener("mouseup", (e) => { if (e.button === 0) firing = false; if (e.button === 2) railing = false; });
 $("canvas").addEventListener("contextmenu", (e) => e.preventDefault());
 $("play").addEventListener("click", play);
 $("name").addEventListener("keydown", (e) => { if (e.key === "Enter") play(); });
 $("again").addEventListener("click", () => { show("start"); play(); });
 $("name").value = localStorage.getItem("tickwire-name") || "";
+if (WATCH) {
+  $("play").textContent = "Watch";
+  document.querySelector("#start .sub").textContent = `Spectate match ${WATCH}: follow any player, no seat taken.`;
+}
 $("name").addEventListener("change", () => localStorage.setItem("tickwire-name", $("name").value.trim()));
 
 // Read-only view of the client for automated tests and curious players.
@@ -326,7 +378,7 @@ window.__tickwire = {
     if (!g || !g.welcome) return { phase, message: $("message").textContent };
     const c = $("canvas"), t = fit(c, g.welcome.arena, g.camera), r = c.getBoundingClientRect();
     const toPage = (x, y) => { const [sx, sy] = t.toScreen(x, y); return [r.left + (sx * r.width) / c.width, r.top + (sy * r.height) / c.height]; };
-    return { phase, matchId: g.welcome.match_id, entity: g.welcome.entity, tickRate: g.rate, rtt: g.rtt, hud: $("hud").textContent, reconnects, lastBanner,
+    return { phase, matchId: g.welcome.match_id, entity: g.welcome.entity, spectator: g.spectator, follow: g.follow, tickRate: g.rate, rtt: g.rtt, hud: $("hud").textContent, reconnects, lastBanner,
       interestRadius: g.welcome.interest_radius, camera: g.camera, hits: g.hits || 0, viewTick: g.interp.viewTick(performance.now()),
       mirrored: [...g.mirror.entities.keys()], arena: { width: g.welcome.arena.width, height: g.welcome.arena.height },
       players: (g.lastView?.players || []).map((p) => ({ ...p, page: toPage(p.x, p.y) })),

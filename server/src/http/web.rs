@@ -1,5 +1,5 @@
-//! The browser game client (client-demo/web), embedded so one binary deploys: `/`,
-//! `/style.css` and `/js/*`.
+//! The browser game client (client-demo/web), embedded so one binary deploys: `/`, the replay
+//! viewer `/replay`, `/style.css` and `/js/*`.
 
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -9,9 +9,18 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::error::AppError;
 
 const INDEX: &str = include_str!("../../../client-demo/web/index.html");
+const REPLAY: &str = include_str!("../../../client-demo/web/replay.html");
 
 /// The modules the page imports, by file name.
-const MODULES: [(&str, &str); 8] = [
+const MODULES: [(&str, &str); 10] = [
+    (
+        "replay.js",
+        include_str!("../../../client-demo/web/js/replay.js"),
+    ),
+    (
+        "playback.js",
+        include_str!("../../../client-demo/web/js/playback.js"),
+    ),
     (
         "main.js",
         include_str!("../../../client-demo/web/js/main.js"),
@@ -46,6 +55,11 @@ const MODULES: [(&str, &str); 8] = [
 /// `GET /`: the game page.
 pub async fn index() -> Html<&'static str> {
     Html(INDEX)
+}
+
+/// `GET /replay`: the replay viewer (its data comes from the admin API).
+pub async fn replay() -> Html<&'static str> {
+    Html(REPLAY)
 }
 
 /// An embedded file with its type, revalidated on every load (it changes with the binary).
