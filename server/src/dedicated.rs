@@ -99,3 +99,28 @@ fn write_file(path: &Path, json: &str) -> Result<(), String> {
     std::fs::write(path, format!("{json}\n"))
         .map_err(|e| format!("--results-file {}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> DedicatedArgs {
+        use clap::Parser;
+        match crate::cli::Cli::parse_from(["tickwire-server", "dedicated"]).command {
+            Some(crate::cli::Command::Dedicated(a)) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn dedicated_matches_are_recorded_unless_told_where() {
+        let config = Config::with_secret(vec![1; 32]);
+        assert_eq!(config.record_dir, None, "serve records nothing by default");
+        let dedicated = configure(config.clone(), &args()).expect("configure");
+        assert_eq!(dedicated.record_dir, Some("recordings".into()));
+        let mut chosen = config;
+        chosen.record_dir = Some("/srv/matches".into());
+        let kept = configure(chosen, &args()).expect("configure");
+        assert_eq!(kept.record_dir, Some("/srv/matches".into()));
+    }
+}

@@ -152,6 +152,12 @@ async fn dedicated_speaks_the_agones_lifecycle_in_order() {
     let (sdk, port) = start_fake(results.clone()).await;
     let port = port.to_string();
     let results_arg = results.to_string_lossy().into_owned();
+    let record_dir = format!(
+        "record_dir={}",
+        std::env::temp_dir()
+            .join(format!("tickwire-agones-rec-{}", std::process::id()))
+            .display()
+    );
     let (mut server, addr, _log) = common::start_with_env(
         &[
             "dedicated",
@@ -160,6 +166,8 @@ async fn dedicated_speaks_the_agones_lifecycle_in_order() {
             "3s",
             "--results-file",
             &results_arg,
+            "--set",
+            &record_dir,
         ],
         &[
             ("AGONES_SDK_GRPC_HOST", "http://127.0.0.1"),

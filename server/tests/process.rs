@@ -63,11 +63,15 @@ async fn until_end(c: &mut Connection, within: Duration) -> (EndReason, u16) {
 }
 
 #[tokio::test]
-async fn dedicated_match_exits_zero_and_writes_results() {
+async fn dedicated_match_exits_zero_and_writes_results_and_its_recording() {
     let results =
         std::env::temp_dir().join(format!("tickwire-dedicated-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&results);
     let results_arg = results.to_string_lossy().into_owned();
+    let recordings =
+        std::env::temp_dir().join(format!("tickwire-dedicated-rec-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&recordings);
+    let record_dir = format!("record_dir={}", recordings.display());
     let (mut child, addr) = start(&[
         "dedicated",
         "--tick-rate",
@@ -82,6 +86,8 @@ async fn dedicated_match_exits_zero_and_writes_results() {
         "30s",
         "--results-file",
         &results_arg,
+        "--set",
+        &record_dir,
     ]);
     let (_api, mut c) = player(&addr, "solo").await;
     assert_eq!(c.welcome.tick_rate, 64);
@@ -94,7 +100,13 @@ async fn dedicated_match_exits_zero_and_writes_results() {
     assert_eq!(record["reason"], "time_limit");
     assert_eq!(record["tick_rate"], 64);
     assert_eq!(record["players"][0]["name"], "solo");
+    // Dedicated matches are recorded (into `recordings/` unless record_dir says otherwise).
+    let id = record["match_id"].as_str().expect("match id");
+    let bytes = std::fs::read(recordings.join(format!("{id}.twrec"))).expect("the recording");
+    let verified = server::record::replay::verify(&bytes).expect("it replays");
+    assert_eq!(verified.ticks, 128, "2 s at 64 Hz");
     let _ = std::fs::remove_file(&results);
+    let _ = std::fs::remove_dir_all(&recordings);
 }
 
 #[tokio::test]
