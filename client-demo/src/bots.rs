@@ -37,6 +37,8 @@ pub struct BotsConfig {
     /// The server's process id, when it runs on this machine: its CPU time and peak RSS are
     /// then read from `/proc` over the window (the floor benchmark's method).
     pub server_pid: Option<u32>,
+    /// Watch this match as spectators instead of playing.
+    pub spectate: Option<String>,
 }
 
 /// The bots' behaviour.
@@ -357,7 +359,11 @@ async fn bot(i: usize, begin: Instant, deadline: Instant, cfg: BotsConfig, share
     let api = Api::new(&cfg.server);
     let mut rng = StdRng::seed_from_u64(cfg.seed.wrapping_add(i as u64));
     while Instant::now() < deadline {
-        match play(i, &api, &mut rng, deadline, &shared, cfg.workload).await {
+        let played = match &cfg.spectate {
+            Some(id) => spectate(i, &api, id, deadline, &shared).await,
+            None => play(i, &api, &mut rng, deadline, &shared, cfg.workload).await,
+        };
+        match played {
             Ok(()) => {}
             Err(e) => {
                 shared.error(&e);
@@ -398,14 +404,36 @@ async fn play(
     }
 }
 
+/// Watches match `id` as a spectator until the deadline (pings only).
+async fn spectate(
+    i: usize,
+    api: &Api,
+    id: &str,
+    deadline: Instant,
+    shared: &Shared,
+) -> Result<(), ClientError> {
+    let stats = &shared.bots[i];
+    let login = api.guest_login(&format!("watcher{i}")).await?;
+    let summary = api
+        .match_status(id)
+        .await?
+        .ok_or(ClientError::Unexpected("no such match to watch"))?;
+    let url = format!("{}&spectate=1", summary.ws_url.unwrap_or_default());
+    let mut conn = Connection::connect(&url, &login.token, ConnectOptions::default()).await?;
+    let mut rng = StdRng::seed_from_u64(0);
+    drive(&mut conn, &mut rng, deadline, stats, None).await
+}
+
 /// Plays on one connection until the deadline or an error.
 async fn drive(
     conn: &mut Connection,
     rng: &mut StdRng,
     deadline: Instant,
     stats: &BotStats,
-    workload: Workload,
+    workload: impl Into<Option<Workload>>,
 ) -> Result<(), ClientError> {
+    // `None`: a spectator, which sends no inputs.
+    let workload: Option<Workload> = workload.into();
     stats.connected.store(true, Relaxed);
     let mut rate = conn.welcome.tick_rate.max(1);
     let tick = Duration::from_secs_f64(1.0 / f64::from(rate));
@@ -424,8 +452,8 @@ async fn drive(
                 conn.close_ref().await;
                 return Ok(());
             }
-            _ = inputs.tick() => {
-                let fire = match workload {
+            _ = inputs.tick(), if workload.is_some() => {
+                let fire = match workload.unwrap_or(Workload::Standard) {
                     Workload::Firing => {
                         if hold_for == 0 {
                             held = rng.random_range(0..16u8);

@@ -53,6 +53,9 @@ enum Command {
         /// cheapest per bot (no work stealing or cross-thread wake-ups), as the floor's bots run.
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// Watch this match as spectators (`spectate=1`: no seat, no inputs) instead of playing.
+        #[arg(long)]
+        spectate: Option<String>,
     },
     /// Matchmaking load report: PLAYERS log in, then matchmake through the servers in turn
     /// (a cluster's nodes), CONCURRENCY at once; prints throughput and latency.
@@ -120,6 +123,7 @@ async fn run(cli: Cli) {
             warmup,
             server_pid,
             threads: _,
+            spectate,
         } => {
             let metrics_url = match metrics.as_deref() {
                 Some("none") => None,
@@ -136,6 +140,7 @@ async fn run(cli: Cli) {
                 workload,
                 warmup: Duration::from_secs_f64(warmup.max(0.0)),
                 server_pid,
+                spectate,
             })
             .await;
             print!("{report}");

@@ -164,4 +164,82 @@ fn main() {
         },
     });
     println!("{welcome:?}:\n  {}", hex(&encode_server(&welcome)));
+    // A spectator's Welcome: no entity, no area of interest, the tick it is shown first.
+    let spectator = ServerMsg::Welcome(Welcome {
+        protocol_version: PROTOCOL_VERSION,
+        match_id: "m1".into(),
+        player_id: "s1".into(),
+        entity: 0,
+        tick_rate: 30,
+        snapshot_interval: 1,
+        tick: 7,
+        score_limit: 20,
+        time_limit_secs: 300,
+        interest_radius: 0,
+        arena: Arena {
+            width: 400,
+            height: 300,
+            walls: vec![],
+            spawns: vec![Point { x: 50, y: 150 }],
+        },
+    });
+    println!(
+        "a spectator's {spectator:?}:\n  {}",
+        hex(&encode_server(&spectator))
+    );
+    recording_records();
+}
+
+/// The records of docs/recording.md's example: a join, inputs, ticks, a hash, a removal.
+fn recording_records() {
+    use server::record::format::{Departure, Op};
+    use server::record::journal::Journal;
+    let mut j = Journal::default();
+    let mut show =
+        |what: &str, j: &mut Journal| println!("recording: {what}:\n  {}", hex(&j.take()));
+    j.op(&Op::Join {
+        id: 1,
+        name: "ada".into(),
+        player_id: "g_1".into(),
+    });
+    show("Join { id: 1, name: \"ada\", player_id: \"g_1\" }", &mut j);
+    let input = |seq, buttons, aim, view_tick| Input {
+        seq,
+        buttons,
+        aim,
+        view_tick,
+    };
+    j.input(1, &input(1, 8, 0x2710, 0), 0);
+    show(
+        "input seq 1, buttons 8, aim 0x2710, view tick 0, at tick 0",
+        &mut j,
+    );
+    j.step();
+    j.input(1, &input(2, 8, 0x2710, 0), 1);
+    show(
+        "a tick, then the same input again (seq 2, view tick 0) at tick 1",
+        &mut j,
+    );
+    j.step();
+    j.step();
+    j.step();
+    j.input(1, &input(3, 9, 0x2800, 3), 4);
+    show(
+        "three ticks, then seq 3, buttons 9, aim 0x2800, view tick 3 at tick 4",
+        &mut j,
+    );
+    j.step();
+    j.step();
+    j.step();
+    j.step();
+    j.hash(0x9b1e_04d7);
+    show(
+        "four ticks (to tick 8), then the world hash 9b1e04d7",
+        &mut j,
+    );
+    j.op(&Op::Remove {
+        id: 1,
+        why: Departure::Left,
+    });
+    show("Remove { id: 1, why: Left }", &mut j);
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use shared::entity::{EntityKind, flags};
 use shared::quant::q_to_pos;
 
+use crate::record::format::Op;
 use crate::record::reader::{self, Record};
 use crate::record::replay::{self, Replayer};
 
@@ -71,12 +72,22 @@ type Failure = (u8, String);
 fn describe(bytes: &[u8]) -> Result<(), Failure> {
     let (h, records) = reader::open(bytes).map_err(|e| (2, e.to_string()))?;
     let (mut ticks, mut joins, mut inputs, mut results) = (0u64, 0u32, 0u64, None);
+    // Time each player spent in the match, for the size per player-minute.
+    let (mut present, mut rate, mut player_secs) = (0u32, h.options.tick_rate, 0f64);
     for r in records {
         match r.map_err(|e| (2, e.to_string()))? {
-            Record::Steps(n) => ticks += u64::from(n),
+            Record::Steps(n) => {
+                ticks += u64::from(n);
+                player_secs += f64::from(n) * f64::from(present) / f64::from(rate.max(1));
+            }
             Record::Input { .. } => inputs += 1,
-            Record::Op(crate::record::format::Op::Join { .. }) => joins += 1,
-            Record::Op(crate::record::format::Op::Results {
+            Record::Op(Op::Join { .. }) => {
+                joins += 1;
+                present += 1;
+            }
+            Record::Op(Op::Remove { .. }) => present = present.saturating_sub(1),
+            Record::Op(Op::TickRate { rate: r }) => rate = r,
+            Record::Op(Op::Results {
                 reason, results: r, ..
             }) => results = Some((reason, r)),
             _ => {}
@@ -95,6 +106,13 @@ fn describe(bytes: &[u8]) -> Result<(), Failure> {
         "{ticks} ticks, {joins} joins, {inputs} inputs, {} bytes",
         bytes.len()
     );
+    let minutes = player_secs / 60.0;
+    if minutes > 0.0 {
+        println!(
+            "{minutes:.2} player-minutes, {:.0} bytes per player-minute",
+            bytes.len() as f64 / minutes
+        );
+    }
     match results {
         Some((reason, table)) => {
             println!("ended: {reason:?}");
