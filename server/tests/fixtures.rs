@@ -335,6 +335,100 @@ fn movement(arena: &Arena) -> Value {
     json!({ "arena": arena, "start": start, "steps": steps })
 }
 
+/// A recorded 700-tick match of four players (walking, firing, railing, one leaving, one
+/// joining late, a tick-rate change) turned into the replay stream the viewer plays, with the
+/// world a fresh re-simulation gives at some ticks (the JS playback must show the same).
+fn replay(arena: &Arena) -> Value {
+    use server::record::format::{HASH_EVERY, Header, Op, RecordedOptions, header_bytes};
+    use server::record::replay::Replayer;
+    let o = MatchOptions {
+        seed: 11,
+        ..options()
+    };
+    let mut sim = Sim::new(&o, arena.clone());
+    sim.record();
+    let mut players: Vec<_> = ["ann", "ben", "cat"]
+        .iter()
+        .map(|n| sim.add_player(n).0)
+        .collect();
+    let mut lcg: u32 = 99;
+    for tick in 0..700u32 {
+        if tick == 200 {
+            let gone = players.remove(1);
+            sim.remove_player(gone, server::record::format::Departure::Left);
+        }
+        if tick == 300 {
+            players.push(sim.add_player("dan").0);
+        }
+        if tick == 400 {
+            sim.set_tick_rate(60);
+        }
+        for (i, &p) in players.iter().enumerate() {
+            lcg = lcg.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let held = if tick % 25 == 0 {
+                (lcg >> 16) as u8 & buttons::ALL
+            } else {
+                0
+            };
+            if held != 0 || tick % 25 == 1 {
+                sim.queue_input(
+                    p,
+                    Input {
+                        seq: tick + 1,
+                        buttons: held | buttons::FIRE | buttons::RAIL,
+                        aim: (lcg >> 8) as u16 ^ (i as u16 * 21_845),
+                        view_tick: tick,
+                    },
+                );
+            }
+        }
+        sim.step();
+    }
+    let tick = sim.tick();
+    let results = sim.results();
+    let mut records = Vec::new();
+    if let Some(j) = sim.journal() {
+        j.op(&Op::Results {
+            tick,
+            reason: EndReason::Admin,
+            results,
+        });
+        records = j.take();
+    }
+    let header = Header {
+        protocol: SUBPROTOCOL.into(),
+        build: "fixture".into(),
+        match_id: "fixture".into(),
+        started_at_ms: 0,
+        options: RecordedOptions {
+            max_players: o.max_players,
+            tick_rate: o.tick_rate,
+            snapshot_interval: o.snapshot_interval,
+            score_limit: o.score_limit,
+            time_limit_secs: o.time_limit_secs,
+            seed: o.seed,
+            map: o.map.clone(),
+            interest_radius: 0,
+            lag_compensation_ms: o.lag_compensation_ms,
+            private: false,
+        },
+        arena: arena.clone(),
+        hash_every: HASH_EVERY,
+    };
+    let mut recording = header_bytes(&header);
+    recording.extend(records);
+    let stream = server::record::stream::build(&recording).expect("the recording replays");
+    let mut worlds = Vec::new();
+    for at in [1u32, 150, 255, 256, 257, 420, 699, 700] {
+        let mut r = Replayer::new(&recording).expect("header");
+        while r.sim().tick() < at {
+            r.next_tick().expect("replays");
+        }
+        worlds.push(json!({ "tick": at, "world": r.sim().snapshot() }));
+    }
+    json!({ "stream": hex(&stream), "worlds": worlds })
+}
+
 #[test]
 fn fixtures_are_fresh() {
     let arena = Arena::from_json(DEFAULT_MAP).expect("map");
@@ -353,6 +447,7 @@ fn fixtures_are_fresh() {
             }),
         ),
         ("movement.json", movement(&arena)),
+        ("replay.json", replay(&arena)),
     ];
     let update = std::env::var_os("UPDATE_FIXTURES").is_some();
     for (name, value) in files {

@@ -6,6 +6,8 @@ import { Mirror } from "./mirror.js";
 
 const MAGIC = [0x54, 0x57, 0x52, 0x53, 0x01]; // "TWRS", version 1
 const KEYFRAME = 1;
+/** Ticks between keyframes in the stream (record::stream::KEYFRAME_EVERY). */
+const KEYFRAME_EVERY = 256;
 
 /**
  * Splits a stream into the Welcome, the snapshots in play order (each with the tick rate it
@@ -80,9 +82,10 @@ export class Playback {
   get rate() { return this.index >= 0 ? this.stream.steps[this.index].rate : this.stream.welcome.tick_rate; }
 
   /**
-   * Shows the world at `tick` (the last snapshot at or before it). Forward and close: the
-   * deltas in between; else from the last keyframe before it. Calls `onStep` with each step
-   * applied in play order (effects: rails, hits).
+   * Shows the world at `tick` (the last snapshot at or before it). Forward and at most a
+   * keyframe interval away: the deltas in between (so playing never skips a tick's events);
+   * else from the last keyframe before it. Either way at most 256 deltas. Calls `onStep` with
+   * each step applied in play order (effects: rails, hits).
    */
   seek(tick, onStep = () => {}) {
     const steps = this.stream.steps;
@@ -90,7 +93,8 @@ export class Playback {
     const keyframe = this.stream.keyframes.filter((k) => k.step <= target).pop();
     const fromKeyframe = keyframe ? keyframe.step : 0;
     let applied = 0;
-    if (!this.mirror || target < this.index || fromKeyframe > this.index) {
+    const forward = this.mirror && target >= this.index && target - this.index <= KEYFRAME_EVERY;
+    if (!forward) {
       this.mirror = new Mirror();
       this.mirror.setMatch(this.stream.welcome.arena, steps[fromKeyframe].rate);
       this.mirror.apply(keyframe ? keyframe.snapshot : steps[0].snapshot);
