@@ -195,8 +195,7 @@ fn recording_records() {
     use server::record::format::{Departure, Op};
     use server::record::journal::Journal;
     let mut j = Journal::default();
-    let mut show =
-        |what: &str, j: &mut Journal| println!("recording: {what}:\n  {}", hex(&j.take()));
+    let show = |what: &str, j: &mut Journal| println!("recording: {what}:\n  {}", hex(&j.take()));
     j.op(&Op::Join {
         id: 1,
         name: "ada".into(),
