@@ -187,10 +187,11 @@ async function pollCluster() {
 
 /** Finished matches' recordings, each with a link to the replay viewer and a download. */
 async function pollRecordings() {
-  let list;
-  try { list = await api("GET", "/v1/admin/recordings"); }
+  let answer;
+  try { answer = await api("GET", "/v1/admin/recordings"); }
   catch (e) { $("recordings-status").textContent = e.message; $("recordings").replaceChildren(); return; }
-  $("recordings-status").textContent = `${list.length} on this node`;
+  const list = answer.recordings;
+  $("recordings-status").textContent = answer.enabled ? `${list.length} on this node` : "off on this node (record_dir is not set)";
   const rows = list.map((r) => {
     const tr = document.createElement("tr");
     tr.dataset.match = r.match_id;

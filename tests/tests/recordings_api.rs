@@ -66,9 +66,11 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
         .json()
         .await
         .expect("json");
-    assert_eq!(list[0]["match_id"], id.as_str());
-    assert_eq!(list[0]["bytes"], bytes.len());
-    assert_eq!(list[0]["protocol"], "tickwire.v3");
+    assert_eq!(list["enabled"], true);
+    let first = &list["recordings"][0];
+    assert_eq!(first["match_id"], id.as_str());
+    assert_eq!(first["bytes"], bytes.len());
+    assert_eq!(first["protocol"], "tickwire.v3");
 
     let got = server
         .request(
@@ -144,16 +146,21 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
 #[tokio::test]
 async fn without_record_dir_the_recordings_api_says_recording_is_off() {
     let server = TestServer::start().await;
+    let admin = server.admin_token();
     let r = server
-        .request(
-            Method::GET,
-            "/v1/admin/recordings",
-            Some(&server.admin_token()),
-        )
+        .request(Method::GET, "/v1/admin/recordings", Some(&admin))
         .send()
         .await
         .expect("list");
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.expect("json");
+    assert_eq!(body, json!({ "enabled": false, "recordings": [] }));
+    let one = server
+        .request(Method::GET, "/v1/admin/recordings/abc", Some(&admin))
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(one.status(), StatusCode::NOT_FOUND);
+    let body: Value = one.json().await.expect("json");
     assert_eq!(body["error"], "recording_off");
 }

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 
 use crate::auth::bearer::AdminAuth;
 use crate::error::AppError;
@@ -66,17 +67,35 @@ fn binary(bytes: Vec<u8>, file_name: Option<String>) -> Response {
     res
 }
 
-/// `GET /v1/admin/recordings`: this node's finished recordings, newest first.
+/// `GET /v1/admin/recordings` answer.
+#[derive(Serialize, Debug)]
+pub struct RecordingList {
+    /// Whether this node records matches (`record_dir` is set).
+    pub enabled: bool,
+    /// Finished recordings, newest first.
+    pub recordings: Vec<RecordingSummary>,
+}
+
+/// `GET /v1/admin/recordings`: this node's finished recordings, newest first (`enabled:
+/// false` and none when it does not record, as the cluster view does without a cluster).
 pub async fn list(
     State(state): State<AppState>,
     AdminAuth(_): AdminAuth,
-) -> Result<Json<Vec<RecordingSummary>>, AppError> {
-    let dir = dir(&state)?;
-    let all = tokio::task::spawn_blocking(move || store::list(&dir))
+) -> Result<Json<RecordingList>, AppError> {
+    let Some(dir) = state.config.record_dir.clone() else {
+        return Ok(Json(RecordingList {
+            enabled: false,
+            recordings: Vec::new(),
+        }));
+    };
+    let recordings = tokio::task::spawn_blocking(move || store::list(&dir))
         .await
         .map_err(io_error)?
         .map_err(io_error)?;
-    Ok(Json(all))
+    Ok(Json(RecordingList {
+        enabled: true,
+        recordings,
+    }))
 }
 
 /// `GET /v1/admin/recordings/{id}`: the recording file itself.
