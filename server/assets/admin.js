@@ -2,6 +2,7 @@
 const HISTORY = 120;            // chart points kept per match (one a second)
 const history = new Map();      // match id -> [{p50, p99, max, budget}]
 let token = sessionStorage.getItem("tickwire-admin-token") || "";
+let spectatorToken = "";        // minted once a session: "watch" works on private matches too
 
 const $ = (id) => document.getElementById(id);
 let holdStatusUntil = 0;        // an action's message stays up this long before the poll's
@@ -46,7 +47,7 @@ function makeRow(id) {
   endTd.append(end);
   // Watch it live in the game page, as a spectator (no seat taken).
   const watchTd = document.createElement("td");
-  watchTd.append(Object.assign(document.createElement("a"), { textContent: "watch", className: "watch", href: `/?watch=${encodeURIComponent(id)}`, target: "_blank" }));
+  watchTd.append(Object.assign(document.createElement("a"), { textContent: "watch", className: "watch", target: "_blank" }));
   tr.append(edit, endTd, watchTd);
   return tr;
 }
@@ -74,6 +75,9 @@ function renderRows(matches) {
     set("kbps", fmt(m.bytes_out_per_sec / 1000, 1));
     set("snap-rate", fmt(m.players ? m.snapshots_per_sec / m.players : 0, 1));
     set("spectators", `${m.spectators}/${m.max_spectators}` + (m.spectator_delay_ms ? ` (${m.spectator_delay_ms / 1000} s behind)` : ""));
+    // The spectator token rides in the fragment, which never reaches a server or its logs.
+    const fragment = spectatorToken ? `#spectator=${spectatorToken}` : "";
+    tr.querySelector("a.watch").setAttribute("href", `/?watch=${encodeURIComponent(m.id)}${fragment}`);
     // Leave the editor alone while the operator is typing in it.
     const rate = tr.querySelector("input.rate-input");
     if (!rate.dataset.dirty) rate.value = String(m.tick_rate);
@@ -215,7 +219,15 @@ async function pollRecordings() {
   $("recordings").replaceChildren(...rows);
 }
 
+/** A spectator token for the "watch" links (they then open private matches too). */
+async function mintSpectatorToken() {
+  try { spectatorToken = (await api("POST", "/v1/admin/spectator-tokens", { name: "console" })).token; } catch { spectatorToken = ""; }
+}
+
 async function start() {
+  // Minted first, so the first "watch" links carry it (a refused token fails the poll below);
+  // again every half hour, well within a token's lifetime.
+  await mintSpectatorToken();
   if (!(await poll())) {
     $("login").hidden = false; $("console").hidden = true;
     $("error").textContent = "that token was refused";
@@ -228,6 +240,7 @@ async function start() {
   setInterval(pollCluster, 1000);
   pollRecordings();
   setInterval(pollRecordings, 5000);
+  setInterval(mintSpectatorToken, 30 * 60 * 1000);
 }
 
 $("connect").onclick = () => { token = $("token").value.trim(); start(); };

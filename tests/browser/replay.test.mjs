@@ -45,14 +45,13 @@ test("spectate a live match, then replay its recording: seek shows the recorded 
   const watch = page.locator(`#rows tr[data-match="${id}"] a.watch`);
   await waitFor(async () => (await watch.count()) === 1, 10000, "the match in the console");
   const href = await watch.getAttribute("href");
-  assert.equal(href, `/?watch=${id}`);
+  assert.ok(href.startsWith(`/?watch=${id}#spectator=`), href);
 
-  // Spectating: entity 0, every bot in view, no seat taken, a camera on whom it follows.
+  // Spectating with the console's spectator token: entity 0, every bot in view, no seat
+  // taken, a camera on whom it follows.
   const spectator = await browser.newPage({ viewport: { width: 1000, height: 1000 } });
   spectator.on("pageerror", (e) => errors.push(`spectator: ${e}`));
   await spectator.goto(`${base}${href}`);
-  await spectator.fill("#name", "watcher");
-  await spectator.click("#play");
   await waitFor(async () => (await gameState(spectator)).phase === "playing", 10000, "spectating");
   await waitFor(async () => (await gameState(spectator)).players.length === 4, 15000, "four bots seen");
   let s = await gameState(spectator);

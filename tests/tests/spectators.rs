@@ -35,6 +35,8 @@ fn a_spectators_mirror_equals_the_world_players_are_sent_even_with_interest_mana
     let players: Vec<ConnId> = (0..12).map(|i| h.join(&format!("p{i}"))).collect();
     let early = h.watch("early").expect("a place");
     assert_eq!(h.client(early).entity(), 0, "a spectator has no entity");
+    let welcome = h.client(early).welcome.as_ref().expect("a Welcome");
+    assert_eq!(welcome.interest_radius, 0, "and no area of interest");
     assert_eq!(h.players(), 12, "and takes no seat");
     let mut late = None;
     let mut compared = 0;

@@ -60,6 +60,11 @@ async fn a_spectator_watches_without_a_seat_and_the_cap_refuses_the_next() {
         refusal(&watch_url, &dan.token).await,
         (409, "spectators_full".into())
     );
+    let unclear = format!("{}&spectate=yes", server.ws_url(&m.match_id));
+    assert_eq!(
+        refusal(&unclear, &dan.token).await,
+        (400, "bad_request".into())
+    );
 
     // A spectator's inputs move nothing; its world is the players' world.
     for _ in 0..5 {

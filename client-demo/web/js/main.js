@@ -17,8 +17,9 @@ const END_TEXT = { ScoreLimit: "Score limit reached.", TimeLimit: "Time is up.",
 
 /** Interpolation delay for other players, ms: `?interp=150` in the page URL; default 100. */
 const INTERP_MS = Math.min(Math.max(Number(new URLSearchParams(location.search).get("interp")) || 100, 0), 1000);
-/** `?watch=MATCH`: spectate that match. */
+/** `?watch=MATCH`: spectate that match (`#spectator=TOKEN`, from the console: with that token). */
 const WATCH = new URLSearchParams(location.search).get("watch");
+const SPECTATOR_TOKEN = new URLSearchParams(location.hash.slice(1)).get("spectator");
 
 let game = null;
 const held = new Set();
@@ -56,7 +57,7 @@ async function watch(auth) {
   if (!where) return message("That match is over (or never existed).");
   const ws = where.ws_url || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/ws?match=${encodeURIComponent(WATCH)}`;
   message("Connecting…");
-  connect({ match_id: WATCH, ws_url: `${ws}&spectate=1` }, auth);
+  connect({ match_id: WATCH, ws_url: `${ws}&spectate=1`, spectate: true }, auth);
 }
 
 /** Reconnect attempts after a dropped connection before giving up (backoff 250 ms → 3 s). */
@@ -229,7 +230,14 @@ async function retry(g, attempt) {
     return connect(g.ticket, g.auth, attempt);
   }
   if (game !== g) return;
-  if (where) return connect({ ...g.ticket, ws_url: where.ws_url || g.ticket.ws_url }, g.auth, attempt);
+  const spectate = g.ticket.spectate ? "&spectate=1" : "";
+  if (where) return connect({ ...g.ticket, ws_url: where.ws_url ? where.ws_url + spectate : g.ticket.ws_url }, g.auth, attempt);
+  if (g.ticket.spectate) {
+    game = null;
+    banner("");
+    show("start");
+    return message("The match you were watching is over.");
+  }
   banner("That match is gone — finding a new one…");
   try {
     const ticket = await matchmake(g.auth.token);
@@ -364,7 +372,10 @@ $("play").addEventListener("click", play);
 $("name").addEventListener("keydown", (e) => { if (e.key === "Enter") play(); });
 $("again").addEventListener("click", () => { show("start"); play(); });
 $("name").value = localStorage.getItem("tickwire-name") || "";
-if (WATCH) {
+if (WATCH && SPECTATOR_TOKEN) {
+  // Opened from the console with a spectator token: watch at once, no login.
+  watch({ token: SPECTATOR_TOKEN }).catch((e) => message(e instanceof PlayerError ? e.message : `Something went wrong: ${e.message}`));
+} else if (WATCH) {
   $("play").textContent = "Watch";
   document.querySelector("#start .sub").textContent = `Spectate match ${WATCH}: follow any player, no seat taken.`;
 }

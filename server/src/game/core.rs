@@ -257,7 +257,8 @@ impl<L: Link> MatchCore<L> {
     /// (as far behind as the spectator delay says).
     fn watch(&mut self, mut w: Watcher<L>, now: Instant) {
         let tick = self.spectators.shown_tick(self.sim.tick());
-        self.welcome_as(&mut w.link, &w.player_id, NetId(0), tick);
+        // Entity 0 and no area of interest: a spectator sees the whole world.
+        self.welcome_as(&mut w.link, &w.player_id, (NetId(0), 0), tick);
         info!(match_id = %self.info.id, player_id = %w.player_id, "spectator joined");
         self.spectators.add(w, now);
         self.metrics.spectators.fetch_add(1, Relaxed);
@@ -274,10 +275,18 @@ impl<L: Link> MatchCore<L> {
     /// Sends a Welcome for `entity` into a fresh link (it has room; if the session is already
     /// gone its Leave follows).
     fn welcome(&self, link: &mut L, player_id: &PlayerId, entity: NetId) {
-        self.welcome_as(link, player_id, entity, self.sim.tick());
+        let radius = self.info.options.interest_radius;
+        self.welcome_as(link, player_id, (entity, radius), self.sim.tick());
     }
 
-    fn welcome_as(&self, link: &mut L, player_id: &PlayerId, entity: NetId, tick: u32) {
+    /// A Welcome for `entity` seeing `interest_radius`, at `tick`.
+    fn welcome_as(
+        &self,
+        link: &mut L,
+        player_id: &PlayerId,
+        (entity, interest_radius): (NetId, u32),
+        tick: u32,
+    ) {
         let options = &self.info.options;
         let welcome = ServerMsg::Welcome(Welcome {
             protocol_version: PROTOCOL_VERSION,
@@ -289,7 +298,7 @@ impl<L: Link> MatchCore<L> {
             tick,
             score_limit: options.score_limit,
             time_limit_secs: options.time_limit_secs,
-            interest_radius: options.interest_radius,
+            interest_radius,
             arena: self.sim.arena().clone(),
         });
         let _ = link.send(Outgoing::Frame(Bytes::from(encode_server(&welcome))));

@@ -41,6 +41,10 @@ enum Msg {
     Abandon {
         id: String,
     },
+    /// The match went away without finishing (its task died): close the file, keep the part.
+    Forget {
+        id: String,
+    },
 }
 
 /// The server's recording writer.
@@ -148,6 +152,18 @@ impl MatchRecording {
     }
 }
 
+impl Drop for MatchRecording {
+    /// A recording dropped without [`MatchRecording::finish`] (its match's task died) closes
+    /// its file and leaves it as `ID.twrec.part`, readable up to where it stops.
+    fn drop(&mut self) {
+        if !self.id.is_empty() && !self.abandoned {
+            let _ = self.tx.send(Msg::Forget {
+                id: std::mem::take(&mut self.id),
+            });
+        }
+    }
+}
+
 /// The writer thread's state: the open files by match id.
 struct Writer {
     dir: PathBuf,
@@ -171,6 +187,10 @@ impl Writer {
                 Msg::Finish { id, bytes, done } => {
                     self.append(&id, &bytes);
                     let _ = done.send(self.finish(&id));
+                }
+                Msg::Forget { id } => {
+                    self.files.remove(&id);
+                    warn!(match_id = %id, "a recording was left unfinished (ID.twrec.part)");
                 }
                 Msg::Abandon { id } => {
                     self.files.remove(&id);
@@ -242,5 +262,48 @@ impl Writer {
             Err(e) => warn!(error = %e, "recording retention failed"),
         }
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_recording_is_renamed_and_an_unfinished_one_stays_a_part() {
+        let dir = std::env::temp_dir().join(format!("tickwire-writer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let retention = Retention {
+            keep: 0,
+            max_age: std::time::Duration::ZERO,
+        };
+        let recorder =
+            Recorder::start(&dir, retention, Arc::new(Metrics::default())).expect("start");
+        let mut done = recorder.begin("m1", b"head".to_vec());
+        done.append(b"-one".to_vec());
+        let path = done
+            .finish(b"-two".to_vec())
+            .blocking_recv()
+            .expect("answer")
+            .expect("written");
+        assert_eq!(path, dir.join("m1.twrec"));
+        assert_eq!(std::fs::read(&path).expect("file"), b"head-one-two");
+        assert!(!dir.join("m1.twrec.part").exists());
+
+        let mut left = recorder.begin("m2", b"head".to_vec());
+        left.append(b"-one".to_vec());
+        drop(left);
+        // The writer handles messages in order: once m3 is finished, m2's were handled.
+        let m3 = recorder.begin("m3", Vec::new());
+        m3.finish(Vec::new())
+            .blocking_recv()
+            .expect("answer")
+            .expect("written");
+        assert_eq!(
+            std::fs::read(dir.join("m2.twrec.part")).expect("part"),
+            b"head-one"
+        );
+        assert_eq!(recorder.pending.load(Relaxed), 0, "nothing left pending");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,5 +1,7 @@
 //! `GET /v1/ws?match=ID`: every check (token, match, seat) happens before the 101.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::HeaderMap;
@@ -16,12 +18,10 @@ use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
 use crate::http::path::ApiQuery;
 use crate::listener::{ConnSlot, Peer};
-use crate::registry::MatchHandle;
-use crate::registry::Seat;
+use crate::registry::{MatchHandle, Seat};
 use crate::session::WRITE_BUFFER_CAP;
 use crate::session::connection::{self, Role, Session};
 use crate::state::AppState;
-use std::sync::Arc;
 
 /// Bytes tungstenite reads into per `read` call. Its default (128 KiB) is zero-filled before
 /// every read, which cost 40 % of the server's CPU under 512 bots (perf: `memset`) and 128 KiB
@@ -35,7 +35,7 @@ pub struct WsParams {
     match_id: Option<String>,
     /// A private match's ticket.
     ticket: Option<String>,
-    /// `1` (or `true`): watch the match as a spectator.
+    /// `1` or `true`: watch the match as a spectator (`0` or `false`: play).
     spectate: Option<String>,
 }
 
@@ -86,8 +86,12 @@ pub async fn ws_handler(
         return reject(&state, Rejection::NoSuchMatch);
     };
     let ip = peer.map(|axum::Extension(Peer(addr))| addr.ip());
-    let spectate = claims.kind == TokenKind::Spectator
-        || matches!(params.spectate.as_deref(), Some("1" | "true"));
+    let asked = match params.spectate.as_deref() {
+        None | Some("0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(_) => return reject(&state, Rejection::BadRequest),
+    };
+    let spectate = asked || claims.kind == TokenKind::Spectator;
     if spectate {
         let role = match spectator_place(&state, &handle, &claims, ip, params.ticket.as_deref()) {
             Ok(role) => role,
