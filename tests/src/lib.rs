@@ -112,6 +112,18 @@ impl TestServer {
     }
 }
 
+/// The HTTP status and error code a refused WebSocket handshake to `url` got (fails the test if
+/// it was not refused).
+pub async fn refusal(url: &str, token: &str) -> (u16, String) {
+    match Connection::connect(url, token, ConnectOptions::default()).await {
+        Err(ClientError::Status { status, error, .. }) => {
+            (status, error.map(|e| e.error).unwrap_or_default())
+        }
+        Err(e) => panic!("expected an HTTP refusal, got {e}"),
+        Ok(_) => panic!("expected a refusal, got a connection"),
+    }
+}
+
 /// Polls `check` every 10 ms until it gives `Some`, failing the test after `timeout`.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where

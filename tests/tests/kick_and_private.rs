@@ -7,19 +7,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 use shared::close_code::CloseCode;
-use tests::{TestServer, close_code, eventually, handshake_status};
-use tickwire_client::{ClientError, ConnectOptions, Connection};
-
-/// The HTTP status and error code of a refused handshake.
-async fn refusal(url: &str, token: &str) -> (u16, String) {
-    match Connection::connect(url, token, ConnectOptions::default()).await {
-        Err(ClientError::Status { status, error, .. }) => {
-            (status, error.map(|e| e.error).unwrap_or_default())
-        }
-        Err(e) => panic!("expected an HTTP refusal, got {e}"),
-        Ok(_) => panic!("expected a refusal, got a connection"),
-    }
-}
+use tests::{TestServer, close_code, eventually, handshake_status, refusal};
+use tickwire_client::{ConnectOptions, Connection};
 
 /// Kicks `entity` with `query` (e.g. `?ban=1s`); the HTTP status.
 async fn kick_status(server: &TestServer, match_id: &str, entity: u32, query: &str) -> u16 {

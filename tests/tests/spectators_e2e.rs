@@ -6,18 +6,8 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests::{TestServer, eventually, read_until, snapshots};
-use tickwire_client::{ClientError, ConnectOptions, Connection, Event};
-
-async fn refusal(url: &str, token: &str) -> (u16, String) {
-    match Connection::connect(url, token, ConnectOptions::default()).await {
-        Err(ClientError::Status { status, error, .. }) => {
-            (status, error.map(|e| e.error).unwrap_or_default())
-        }
-        Err(e) => panic!("expected an HTTP refusal, got {e}"),
-        Ok(_) => panic!("expected a refusal, got a connection"),
-    }
-}
+use tests::{TestServer, eventually, read_until, refusal, snapshots};
+use tickwire_client::{ConnectOptions, Connection, Event};
 
 async fn metric(server: &TestServer, name: &str) -> f64 {
     let text = server

@@ -264,7 +264,8 @@ impl<L: Link> MatchCore<L> {
         self.metrics.spectators.fetch_add(1, Relaxed);
     }
 
-    fn close_slow_spectators(&mut self, too_slow: Vec<ConnId>) {
+    /// Closes the spectators that were too slow to take their snapshots (4001).
+    pub(crate) fn close_slow_spectators(&mut self, too_slow: Vec<ConnId>) {
         for conn in too_slow {
             warn!(match_id = %self.info.id, "closing too-slow spectator");
             self.spectators.close(conn, CloseCode::TooSlow);

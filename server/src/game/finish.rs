@@ -91,12 +91,7 @@ impl<L: Link> MatchCore<L> {
     /// Sends every player the results, then closes each connection with the reason's code
     /// once that is written, and lets every seat go.
     pub fn farewell(&mut self, reason: EndReason) {
-        let msg = ServerMsg::MatchEnded(MatchEnded {
-            reason,
-            tick: self.sim.tick(),
-            results: self.sim.results(),
-        });
-        let frame = Bytes::from(encode_server(&msg));
+        let frame = self.ended_frame(reason);
         let code = close_code_for(reason);
         for (_, mut client) in self.clients.drain() {
             let flush = match client.link.send(Outgoing::Frame(frame.clone())) {
@@ -124,20 +119,22 @@ impl<L: Link> MatchCore<L> {
     pub fn show_spectators(&mut self, now: std::time::Instant) {
         let slow = self.timing.slow_limit;
         let too_slow = self.spectators.release(now, self.sim.arena(), slow);
-        for conn in too_slow {
-            self.spectators.close(conn, CloseCode::TooSlow);
-            self.metrics.spectators.fetch_sub(1, Relaxed);
-        }
+        self.close_slow_spectators(too_slow);
     }
 
-    /// MatchEnded and the close for every spectator.
-    pub fn farewell_spectators(&mut self, reason: EndReason) {
+    /// The encoded MatchEnded: the reason, the last tick and the results.
+    fn ended_frame(&mut self, reason: EndReason) -> Bytes {
         let msg = ServerMsg::MatchEnded(MatchEnded {
             reason,
             tick: self.sim.tick(),
             results: self.sim.results(),
         });
-        let frame = Bytes::from(encode_server(&msg));
+        Bytes::from(encode_server(&msg))
+    }
+
+    /// MatchEnded and the close for every spectator.
+    pub fn farewell_spectators(&mut self, reason: EndReason) {
+        let frame = self.ended_frame(reason);
         let n = self.spectators.farewell(&frame, close_code_for(reason));
         self.metrics.spectators.fetch_sub(n as u64, Relaxed);
     }

@@ -15,24 +15,12 @@ use crate::record::writer::Recorder;
 
 /// The recording header of a match about to start.
 pub fn header(info: &MatchInfo, arena: &shared::arena::Arena, started_at_ms: u64) -> Header {
-    let o = &info.options;
     Header {
         protocol: SUBPROTOCOL.to_owned(),
         build: env!("CARGO_PKG_VERSION").to_owned(),
         match_id: info.id.clone(),
         started_at_ms,
-        options: RecordedOptions {
-            max_players: o.max_players,
-            tick_rate: o.tick_rate,
-            snapshot_interval: o.snapshot_interval,
-            score_limit: o.score_limit,
-            time_limit_secs: o.time_limit_secs,
-            seed: o.seed,
-            map: o.map.clone(),
-            interest_radius: o.interest_radius,
-            lag_compensation_ms: o.lag_compensation_ms,
-            private: o.private,
-        },
+        options: RecordedOptions::from(&info.options),
         arena: arena.clone(),
         hash_every: HASH_EVERY,
     }
