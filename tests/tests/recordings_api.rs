@@ -129,6 +129,36 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
     want.sort();
     assert_eq!(left, want);
 
+    // A match nobody played leaves no recording (it would push real ones out).
+    let empty = server.create_match(json!({})).await;
+    let ended = server
+        .request(
+            Method::DELETE,
+            &format!("/v1/admin/matches/{}", empty.match_id),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .expect("end");
+    assert_eq!(ended.status(), StatusCode::ACCEPTED);
+    tests::eventually("the empty match gone", Duration::from_secs(5), || async {
+        server
+            .state
+            .registry
+            .get(&empty.match_id)
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    // The writer deletes the part on its own thread: poll for it.
+    let files = || std::fs::read_dir(&dir).expect("dir").count();
+    tests::eventually(
+        "no file for the empty match, not even a part",
+        Duration::from_secs(5),
+        || async { (files() == 2).then_some(()) },
+    )
+    .await;
+
     let deleted = server
         .request(
             Method::DELETE,

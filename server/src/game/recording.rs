@@ -44,9 +44,14 @@ impl<L: Link> MatchCore<L> {
     }
 
     /// After [`MatchCore::end`]: the last bytes to the writer; the answer comes when the file
-    /// is on disk. `None` when the match is not recorded.
+    /// is on disk. `None` when the match is not recorded, or nobody ever joined it (its file is
+    /// deleted).
     pub fn finish_recording(&mut self) -> Option<oneshot::Receiver<Result<PathBuf, String>>> {
         let rec = self.recording.take()?;
+        if self.sim.journal().is_none_or(|j| j.joins() == 0) {
+            rec.discard();
+            return None;
+        }
         let rest = self.sim.journal().map(|j| j.take()).unwrap_or_default();
         Some(rec.finish(rest))
     }

@@ -27,6 +27,8 @@ pub struct Journal {
     last: HashMap<u32, LastInput>,
     /// Ticks run since the last record (written as one STEP or STEPS before the next record).
     steps: u32,
+    /// Players who joined since the journal began.
+    joins: u32,
 }
 
 impl Journal {
@@ -76,6 +78,9 @@ impl Journal {
         if let Op::Remove { id, .. } = op {
             self.last.remove(id);
         }
+        if let Op::Join { .. } = op {
+            self.joins += 1;
+        }
         self.buf.push(OP);
         // Encoding into a Vec cannot fail for these types.
         let _ = bincode::encode_into_std_write(op, &mut self.buf, bincode::config::standard());
@@ -91,6 +96,11 @@ impl Journal {
         self.flush_steps();
         self.buf.push(HASH);
         self.buf.extend_from_slice(&hash.to_le_bytes());
+    }
+
+    /// Players who joined since the journal began (none: a match nobody played).
+    pub fn joins(&self) -> u32 {
+        self.joins
     }
 
     /// Bytes encoded so far and not yet taken.

@@ -45,6 +45,10 @@ enum Msg {
     Forget {
         id: String,
     },
+    /// Nobody played the match: close the file and delete it.
+    Discard {
+        id: String,
+    },
 }
 
 /// The server's recording writer.
@@ -134,6 +138,13 @@ impl MatchRecording {
         rx
     }
 
+    /// Nobody played the match: its file is deleted, not finished (an empty matchmaking match
+    /// would otherwise push real recordings out of the retention count).
+    pub fn discard(mut self) {
+        let id = std::mem::take(&mut self.id);
+        let _ = self.tx.send(Msg::Discard { id });
+    }
+
     fn send(&mut self, msg: impl FnOnce(String, Vec<u8>) -> Msg, bytes: Vec<u8>) {
         if self.abandoned {
             return;
@@ -187,6 +198,10 @@ impl Writer {
                 Msg::Finish { id, bytes, done } => {
                     self.append(&id, &bytes);
                     let _ = done.send(self.finish(&id));
+                }
+                Msg::Discard { id } => {
+                    self.files.remove(&id);
+                    let _ = std::fs::remove_file(self.part(&id));
                 }
                 Msg::Forget { id } => {
                     self.files.remove(&id);
@@ -304,6 +319,15 @@ mod tests {
             b"head-one"
         );
         assert_eq!(recorder.pending.load(Relaxed), 0, "nothing left pending");
+
+        let unplayed = recorder.begin("m4", b"head".to_vec());
+        unplayed.discard();
+        let m5 = recorder.begin("m5", Vec::new());
+        m5.finish(Vec::new())
+            .blocking_recv()
+            .expect("answer")
+            .expect("written");
+        assert!(!dir.join("m4.twrec.part").exists() && !dir.join("m4.twrec").exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
