@@ -118,7 +118,9 @@ impl Sim {
 
     /// Stops a player whose connection dropped: no buttons held, queued inputs forgotten.
     pub fn freeze(&mut self, entity: Entity) {
-        if let (Some(j), Some(id)) = (&mut self.journal, self.world.get::<NetId>(entity)) {
+        if let Some(j) = &mut self.journal
+            && let Some(id) = self.world.get::<NetId>(entity)
+        {
             j.op(&Op::Freeze { id: id.0 });
         }
         if let Some(mut p) = self.world.get_mut::<Player>(entity) {
@@ -146,7 +148,10 @@ impl Sim {
         let Some(last) = self.world.get::<Player>(entity).map(|p| p.last_input_seq) else {
             return true;
         };
-        if let (Some(j), Some(id)) = (&mut self.journal, self.world.get::<NetId>(entity)) {
+        // Only a recorded match looks up the id (a tuple would look it up every time).
+        if let Some(j) = &mut self.journal
+            && let Some(id) = self.world.get::<NetId>(entity)
+        {
             j.input(id.0, &input, self.world.resource::<Clock>().tick);
         }
         let Some(mut queue) = self.world.get_mut::<InputQueue>(entity) else {

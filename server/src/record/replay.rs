@@ -41,21 +41,6 @@ pub enum ReplayError {
     },
 }
 
-impl ReplayError {
-    /// The tick the replay departs at, if the error has one.
-    pub fn tick(&self) -> Option<u32> {
-        match self {
-            ReplayError::Read(ReadError::Corrupt { tick, .. }) => Some(*tick),
-            ReplayError::Read(_) => None,
-            ReplayError::Hash { tick, .. }
-            | ReplayError::Join { tick, .. }
-            | ReplayError::UnknownPlayer { tick, .. }
-            | ReplayError::Incomplete { tick }
-            | ReplayError::Results { tick, .. } => Some(*tick),
-        }
-    }
-}
-
 impl std::fmt::Display for ReplayError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

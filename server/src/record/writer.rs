@@ -55,7 +55,6 @@ enum Msg {
 #[derive(Debug)]
 pub struct Recorder {
     tx: mpsc::Sender<Msg>,
-    dir: PathBuf,
     pending: Arc<AtomicUsize>,
 }
 
@@ -79,15 +78,7 @@ impl Recorder {
         std::thread::Builder::new()
             .name("tickwire-recorder".into())
             .spawn(move || thread.run(rx))?;
-        Ok(Recorder {
-            tx,
-            dir: dir.to_owned(),
-            pending,
-        })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
+        Ok(Recorder { tx, pending })
     }
 
     /// Starts the recording of match `id` with its file's first bytes.
