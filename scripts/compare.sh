@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tickwire against the I/O floor (a report, not a test). In one sitting, on this machine:
-#  1. the floor (../shared/bench/floor/run.sh TOTAL P 120: axum moving pre-built frames, no game),
-#  2. Tickwire on the standard workload (shared/bench/WORKLOAD.md; bots --workload standard),
+#  1. the floor (benches/floor/run.sh TOTAL P 120: axum moving pre-built frames, no game),
+#  2. Tickwire on the standard workload (benches/WORKLOAD.md; bots --workload standard),
 #  3. Tickwire on the demo game's own workload (bots --workload firing, the default),
 # all with the same player count, match size, tokio workers, 5 s warm-up and 30 s window, the
 # server's CPU read from /proc/PID/stat (utime+stime) at both ends of the window and its peak
@@ -10,7 +10,7 @@
 #   scripts/compare.sh                 # 512 players, 16 per match, 2 workers
 #   TOTAL=256 WORKERS=1 scripts/compare.sh
 # Env: TOTAL (512), P (16), WORKERS (cores), WARMUP_S (5), MEASURE_S (30), TICK_RATE (30),
-#      FLOOR_DIR (../shared/bench/floor), WORKLOADS ("standard firing"), PORT (18190),
+#      FLOOR_DIR (benches/floor), WORKLOADS ("standard firing"), PORT (18190),
 #      BOTS_THREADS (1: Tickwire's bots on one thread, as the floor's bots run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ WORKERS=${WORKERS:-$(nproc)}
 WARMUP_S=${WARMUP_S:-5}
 MEASURE_S=${MEASURE_S:-30}
 TICK_RATE=${TICK_RATE:-30}
-FLOOR_DIR=${FLOOR_DIR:-../shared/bench/floor}
+FLOOR_DIR=${FLOOR_DIR:-benches/floor}
 WORKLOADS=${WORKLOADS:-"standard firing"}
 PORT=${PORT:-18190}
 BOTS_THREADS=${BOTS_THREADS:-1}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Report (not a test): interest management on the large map (8000 x 8000) with the standard bots
-# (../shared/bench/WORKLOAD.md). Runs 64 players in one match, then 512 players in 8 matches of
+# (benches/WORKLOAD.md). Runs 64 players in one match, then 512 players in 8 matches of
 # 64, each with interest management off and with RADIUS, one after the other in this sitting,
 # and prints the bots' figures: bytes per player-second, server CPU per 1000 player-seconds,
 # the server's tick p99 (the admin API's exact 10 s window, read near the end of the run: the

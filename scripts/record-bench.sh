@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Report (not a test): what recording costs. Runs PLAYERS standard bots (../shared/bench/
+# Report (not a test): what recording costs. Runs PLAYERS standard bots (benches/
 # WORKLOAD.md; matches of 16) ROUNDS times without recording and with it, alternating in this
 # sitting, and prints the bots' figures (server CPU per 1000 player-seconds, peak RSS, tick
 # p99). Each recorded run's server is then stopped (its matches end and their recordings are

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Report (not a test): how many spectators one match holds without a tick overrun. 16 standard
-# bots play one match (../shared/bench/WORKLOAD.md) while, one run after the other, SPECTATORS
+# bots play one match (benches/WORKLOAD.md) while, one run after the other, SPECTATORS
 # bots watch it (`tickwire-demo bots --spectate`); each run prints the server's overruns, tick
 # p99, CPU and the slowest spectator's snapshot rate over its window.
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command. Installs what the tests need when it is missing (scripts/test-deps.sh:
-# Debian's prometheus, redis-server, protobuf-compiler and chromium; playwright-core from npm for
+# Debian's prometheus, redis-server, protobuf-compiler, libprotobuf-dev and chromium; playwright-core from npm for
 # the browser tests), then runs every Rust test, the JS tests against the Rust fixtures, the
 # browser tests, and a short soak.
 set -euo pipefail
@@ -10,6 +10,11 @@ scripts/test-deps.sh
 
 echo "== cargo test --workspace"
 cargo test --workspace
+
+# Its own step: the agones feature compiles the Agones SDK's protos, which needs protoc and the
+# well-known .proto files (installed above); a bare `cargo test --workspace` needs neither.
+echo "== dedicated --agones against a stand-in SDK server"
+cargo test -p server --features agones --test agones
 
 echo "== JS codec, mirror and movement rule against the Rust fixtures"
 (cd client-demo/web && node --test test/)

@@ -48,7 +48,7 @@ pub enum Workload {
     /// inputs.
     #[default]
     Firing,
-    /// `shared/bench/WORKLOAD.md`, the same for every server compared: one input per tick,
+    /// `benches/WORKLOAD.md`, the same for every server compared: one input per tick,
     /// direction bits re-rolled every 500 ms, a new random aim on every input, nobody fires.
     Standard,
 }

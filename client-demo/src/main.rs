@@ -39,7 +39,7 @@ enum Command {
         /// Seed of the bots' random inputs.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// `firing` (the demo game played) or `standard` (shared/bench/WORKLOAD.md: moving,
+        /// `firing` (the demo game played) or `standard` (benches/WORKLOAD.md: moving,
         /// direction re-rolled every 500 ms, new aim on every input, nobody fires).
         #[arg(long, default_value = "firing")]
         workload: bots::Workload,

@@ -27,7 +27,7 @@ use shared::rules::buttons;
 
 const PLAYERS: usize = 16;
 
-/// A 16-player match driven like shared/bench/WORKLOAD.md (every player moving, direction
+/// A 16-player match driven like benches/WORKLOAD.md (every player moving, direction
 /// re-rolled every 15 ticks, a new aim on every input), plus `fire` of the inputs firing.
 struct Bench {
     sim: Sim,

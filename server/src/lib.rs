@@ -13,6 +13,7 @@ pub mod drain;
 pub mod error;
 pub mod game;
 pub mod http;
+pub mod linger;
 pub mod listener;
 pub mod lock;
 pub mod maps;

@@ -22,6 +22,8 @@ use tokio_rustls::TlsAcceptor;
 use tower::Service;
 use tracing::debug;
 
+use crate::linger::Lingering;
+
 /// Reads a PEM certificate chain and private key; the error names the file and the problem.
 pub fn load(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
@@ -122,6 +124,7 @@ pub async fn serve(
             continue;
         };
         let slot = ConnSlot(Arc::new(slot));
+        let slot_for_linger = slot.clone();
         let Ok(local) = tcp.local_addr() else {
             continue;
         };
@@ -138,6 +141,8 @@ pub async fn serve(
             },
         ));
         let acceptor = acceptor.clone();
+        // A closing connection lingers (see `linger`) and keeps its place while it does.
+        let held = slot_for_linger;
         tokio::spawn(async move {
             let Some(acceptor) = acceptor else {
                 // hyper's header timer starts at the first byte: a connection that sends
@@ -150,8 +155,10 @@ pub async fn serve(
                 ) {
                     return debug!(%peer, "nothing sent within the handshake timeout");
                 }
+                let tcp = Lingering::new(tcp, held);
                 return serve_io(TokioIo::new(tcp), service, limits, peer).await;
             };
+            let tcp = Lingering::new(tcp, held);
             match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
                 Ok(Ok(stream)) => serve_io(TokioIo::new(stream), service, limits, peer).await,
                 Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),

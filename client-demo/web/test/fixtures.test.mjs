@@ -1,5 +1,5 @@
 // The JS codec, mirror and movement rule agree with Rust byte for byte and step for step:
-// fixtures/ is written by `cargo test -p server --test fixtures` (which fails when it is stale).
+// fixtures/ is written by `cargo test -p server --test it fixtures` (which fails when it is stale).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 //! Test vectors for clients in other languages (client-demo/web): real encoded messages with
 //! their decoded form, and a movement trace. Fails when the committed fixtures are stale;
-//! `UPDATE_FIXTURES=1 cargo test -p server --test fixtures` rewrites them.
+//! `UPDATE_FIXTURES=1 cargo test -p server --test it fixtures` rewrites them.
 // Test code: a missing value is a failed test, and `expect` says which.
 #![allow(clippy::expect_used)]
 
@@ -449,7 +449,7 @@ fn fixtures_are_fresh() {
             let committed = std::fs::read_to_string(&path).unwrap_or_default();
             assert!(
                 committed == text,
-                "{} is stale: run `UPDATE_FIXTURES=1 cargo test -p server --test fixtures` and commit",
+                "{} is stale: run `UPDATE_FIXTURES=1 cargo test -p server --test it fixtures` and commit",
                 path.display()
             );
         }

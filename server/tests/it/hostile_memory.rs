@@ -4,7 +4,7 @@
 // Test code: a missing value is a failed test, and `expect` says which.
 #![allow(clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

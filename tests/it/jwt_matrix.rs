@@ -1,8 +1,8 @@
 //! The JWT matrix: each of these is a 401 at the WebSocket handshake, with no upgrade —
 //! `alg: none` in any letter case, HS256 signed with the RSA public key when RS256 is
 //! configured, `exp`/`nbf` of the wrong JSON type, `nbf` in the future, a flipped signature
-//! byte, a `crit` header. (Wrong iss/aud, wrong kind, expired, oversized: tests/handshake.rs; player token on the
-//! admin API: tests/admin.rs.)
+//! byte, a `crit` header. (Wrong iss/aud, wrong kind, expired, oversized: tests/it/handshake.rs; player token on the
+//! admin API: tests/it/admin.rs.)
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used)] // test code: a missing value is a failed test
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -10,7 +10,7 @@ use shared::close_code::CloseCode;
 use shared::protocol::EndReason;
 use tickwire_client::{Api, ConnectOptions, Connection, Event};
 
-mod common;
+use crate::common;
 
 use common::{SECRET, Server, start, start_logged};
 
