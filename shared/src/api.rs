@@ -169,11 +169,14 @@ pub enum Rejection {
     /// A cluster node cannot reach Redis, so it cannot give a new seat (players already
     /// holding one get back in).
     ClusterUnavailable,
+    /// `Sec-WebSocket-Protocol` offers `tickwire.*` versions but not the server's
+    /// ([`crate::protocol::SUBPROTOCOL`]): the client would misread every frame.
+    UnsupportedProtocol,
 }
 
 impl Rejection {
     /// Every rejection, in the order the metrics list them.
-    pub const ALL: [Rejection; 14] = [
+    pub const ALL: [Rejection; 15] = [
         Rejection::Draining,
         Rejection::TooManyFromAddress,
         Rejection::OriginNotAllowed,
@@ -188,6 +191,7 @@ impl Rejection {
         Rejection::Banned,
         Rejection::TicketRequired,
         Rejection::ClusterUnavailable,
+        Rejection::UnsupportedProtocol,
     ];
 
     /// The HTTP status of the refusal.
@@ -200,7 +204,7 @@ impl Rejection {
             | Rejection::TokenTooLong
             | Rejection::TokenInvalid
             | Rejection::TokenWrongKind => 401,
-            Rejection::BadRequest => 400,
+            Rejection::BadRequest | Rejection::UnsupportedProtocol => 400,
             Rejection::NoSuchMatch => 404,
             Rejection::MatchFull | Rejection::SpectatorsFull => 409,
         }
@@ -223,6 +227,7 @@ impl Rejection {
             Rejection::Banned => "banned",
             Rejection::TicketRequired => "ticket_required",
             Rejection::ClusterUnavailable => "cluster_unavailable",
+            Rejection::UnsupportedProtocol => "unsupported_protocol",
         }
     }
 
@@ -243,6 +248,7 @@ impl Rejection {
             Rejection::Banned => "banned",
             Rejection::TicketRequired => "ticket_required",
             Rejection::ClusterUnavailable => "cluster_unavailable",
+            Rejection::UnsupportedProtocol => "unsupported_protocol",
         }
     }
 
@@ -265,6 +271,20 @@ impl Rejection {
             Rejection::ClusterUnavailable => {
                 "the cluster's shared state (Redis) is unreachable: no new seats for now, try again shortly"
             }
+            Rejection::UnsupportedProtocol => {
+                "this server speaks only the protocol tickwire.v3 (Sec-WebSocket-Protocol)"
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unsupported_protocol_refusal_names_the_version_spoken() {
+        let message = Rejection::UnsupportedProtocol.message();
+        assert!(message.contains(crate::protocol::SUBPROTOCOL), "{message}");
     }
 }

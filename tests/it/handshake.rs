@@ -164,3 +164,45 @@ async fn subprotocol_token_is_accepted_and_never_echoed() {
         shared::protocol::PROTOCOL_VERSION
     );
 }
+
+#[tokio::test]
+async fn an_offer_without_the_servers_version_is_refused_with_the_version_named() {
+    let server = TestServer::start().await;
+    let m = server.create_match(json!({})).await;
+    let player = server.login("old client").await;
+    // Offers versions, none of them ours: refused, the answer names the version spoken.
+    for offer in [
+        "tickwire.v2",
+        "tickwire.v2, tickwire.v4",
+        "tickwire.v1, tickwire.bearer.x",
+    ] {
+        let mut up = tests::raw::upgrade(server.addr, &player.token, &m.match_id, offer)
+            .await
+            .expect("answer");
+        assert_eq!(up.status(), 400, "{offer}");
+        let len: usize = up
+            .header("content-length")
+            .and_then(|v| v.parse().ok())
+            .expect("content-length");
+        let mut body = std::mem::take(&mut up.rest);
+        let missing = len.saturating_sub(body.len());
+        let mut tail = vec![0u8; missing];
+        tokio::io::AsyncReadExt::read_exact(&mut up.tcp, &mut tail)
+            .await
+            .expect("body");
+        body.extend_from_slice(&tail);
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("\"unsupported_protocol\""), "{offer}: {body}");
+        assert!(body.contains(shared::protocol::SUBPROTOCOL), "{body}");
+    }
+    // Ours among others, or no version at all (the server's current one): 101.
+    for offer in ["tickwire.v2, tickwire.v3", "", "tickwire.bearer.x, chat"] {
+        let up = tests::raw::upgrade(server.addr, &player.token, &m.match_id, offer)
+            .await
+            .expect("answer");
+        assert_eq!(up.status(), 101, "{offer}");
+        let selected = up.header("sec-websocket-protocol");
+        let want = offer.contains("tickwire.v3").then_some("tickwire.v3");
+        assert_eq!(selected, want, "{offer}");
+    }
+}

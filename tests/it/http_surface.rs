@@ -103,6 +103,19 @@ async fn every_rejection_has_the_error_shape() {
         .body("{not json");
     let (s, b) = call(req).await;
     assert_eq!((s, code(&b)), (400, "bad_request".into()));
+    // JSON that is not match options: invalid options, naming the field.
+    for (body, field) in [
+        (json!({ "max_playerz": 4 }), "max_playerz"),
+        (json!({ "tick_rate": "fast" }), "string \"fast\""),
+    ] {
+        let req = server
+            .request(Method::POST, "/v1/matches", Some(&login.token))
+            .json(&body);
+        let (s, b) = call(req).await;
+        assert_eq!((s, code(&b)), (400, "invalid_options".into()), "{body}");
+        let message = b["message"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "{body}: {message}");
+    }
     let req = server
         .request(Method::POST, "/v1/auth/guest", None)
         .json(&json!({ "name": 7 }));

@@ -18,14 +18,19 @@ pub fn from_authorization(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The token from a `Sec-WebSocket-Protocol` entry `tickwire.bearer.<jwt>`, if any.
-pub fn from_subprotocols(headers: &HeaderMap) -> Option<&str> {
+/// Every entry of every `Sec-WebSocket-Protocol` header, trimmed.
+pub fn offered_subprotocols(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(SEC_WEBSOCKET_PROTOCOL)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .find_map(|p| p.trim().strip_prefix(BEARER_SUBPROTOCOL_PREFIX))
+        .map(str::trim)
+}
+
+/// The token from a `Sec-WebSocket-Protocol` entry `tickwire.bearer.<jwt>`, if any.
+pub fn from_subprotocols(headers: &HeaderMap) -> Option<&str> {
+    offered_subprotocols(headers).find_map(|p| p.strip_prefix(BEARER_SUBPROTOCOL_PREFIX))
 }
 
 /// Verifies the request's bearer token as `kind`. Missing or invalid: 401. Of the other kind:

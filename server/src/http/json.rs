@@ -1,5 +1,7 @@
 //! `JsonBody<T>`: axum's `Json` extractor with its rejections turned into `AppError`s: 400
 //! `bad_request` for any body that is not the JSON the route takes (413 when over the limit).
+//! `OptionsBody<T>`: the same for match options, where valid JSON that is not the options (an
+//! unknown key, a wrong type) is 400 `invalid_options`, serde's text naming the field.
 
 use axum::Json;
 use axum::extract::{FromRequest, Request};
@@ -18,6 +20,26 @@ fn status_for(e: &axum::extract::rejection::JsonRejection) -> axum::http::Status
     match e.status() {
         s @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => s,
         _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// A JSON body of match options: as [`JsonBody`], but JSON that is not the options is
+/// `invalid_options`, as an out-of-range value is (docs/protocol.md, `POST /v1/matches`).
+#[derive(Debug)]
+pub struct OptionsBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionsBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        use axum::extract::rejection::JsonRejection;
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(OptionsBody(v)),
+            Err(e @ JsonRejection::JsonDataError(_)) => {
+                Err(AppError::bad_request("invalid_options", e.body_text()))
+            }
+            Err(e) => Err(AppError::new(status_for(&e), "bad_request", e.body_text())),
+        }
     }
 }
 

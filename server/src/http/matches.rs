@@ -12,7 +12,7 @@ use shared::api::{MatchState, MatchSummary, MatchTicket};
 use crate::auth::bearer::PlayerAuth;
 use crate::error::AppError;
 use crate::game::options::{MatchOptionsRequest, resolve};
-use crate::http::json::JsonBody;
+use crate::http::json::OptionsBody;
 use crate::listener::{Peer, Reached};
 use crate::registry::{Creator, MatchHandle};
 use crate::state::AppState;
@@ -135,7 +135,7 @@ pub async fn create(
     State(state): State<AppState>,
     PlayerAuth(claims): PlayerAuth,
     req: Requester,
-    JsonBody(options): JsonBody<MatchOptionsRequest>,
+    OptionsBody(options): OptionsBody<MatchOptionsRequest>,
 ) -> Result<(StatusCode, Json<MatchTicket>), AppError> {
     if state.drain.is_draining() {
         return Err(AppError::draining());

@@ -9,10 +9,10 @@ use axum::http::header::{HOST, ORIGIN};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shared::api::Rejection;
-use shared::protocol::SUBPROTOCOL;
+use shared::protocol::{BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL};
 use tracing::debug;
 
-use crate::auth::bearer::{from_authorization, from_subprotocols};
+use crate::auth::bearer::{from_authorization, from_subprotocols, offered_subprotocols};
 use crate::auth::token::Claims;
 use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
@@ -69,6 +69,9 @@ pub async fn ws_handler(
     }
     if !origin_allowed(&state, &headers) {
         return reject(&state, Rejection::OriginNotAllowed);
+    }
+    if !speaks_our_version(&headers) {
+        return reject(&state, Rejection::UnsupportedProtocol);
     }
     let token = from_authorization(&headers).or_else(|| from_subprotocols(&headers));
     let claims = match token.ok_or(AuthError::Missing).and_then(|t| {
@@ -127,6 +130,17 @@ pub async fn ws_handler(
         guard.hold_ip(slot);
     }
     upgrade(&state, ws, handle, claims, Role::Player(guard), slot)
+}
+
+/// False when the client offers `tickwire.*` protocol versions and none is the server's
+/// ([`SUBPROTOCOL`]): answering 101 would select none, and the client would misread every frame.
+/// A client that offers no version (only a bearer entry, or nothing) gets the server's current
+/// one, as docs/protocol.md says; `tickwire.bearer.*` entries carry a token, not a version.
+fn speaks_our_version(headers: &HeaderMap) -> bool {
+    let mut versions = offered_subprotocols(headers)
+        .filter(|p| p.starts_with("tickwire.") && !p.starts_with(BEARER_SUBPROTOCOL_PREFIX))
+        .peekable();
+    versions.peek().is_none() || versions.any(|p| p == SUBPROTOCOL)
 }
 
 /// A spectator's place: not banned, the ticket of a private match (a spectator token needs
