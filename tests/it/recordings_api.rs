@@ -10,13 +10,21 @@ use shared::protocol::EndReason;
 use tests::{TestServer, read_until};
 use tickwire_client::Event;
 
-/// Plays a 1 s match with two players walking and firing; returns its id and results.
-async fn play(server: &TestServer) -> (String, Vec<shared::protocol::PlayerResult>) {
+/// A played match: its id, its results and its players' ids (from their Welcomes).
+struct Played {
+    match_id: String,
+    results: Vec<shared::protocol::PlayerResult>,
+    player_ids: Vec<String>,
+}
+
+/// Plays a 1 s match with two players walking and firing.
+async fn play(server: &TestServer) -> Played {
     let m = server
         .create_match(json!({ "tick_rate": 30, "time_limit_secs": 1 }))
         .await;
     let mut a = server.join(&m.match_id, "ada").await;
     let mut b = server.join(&m.match_id, "bob").await;
+    let player_ids = vec![a.welcome.player_id.clone(), b.welcome.player_id.clone()];
     let mut results = None;
     for (i, c) in [&mut a, &mut b].into_iter().enumerate() {
         // A few inputs, so the recording has some.
@@ -34,7 +42,11 @@ async fn play(server: &TestServer) -> (String, Vec<shared::protocol::PlayerResul
         assert_eq!(ended.reason, EndReason::TimeLimit);
         results = Some(ended.results);
     }
-    (m.match_id, results.expect("results"))
+    Played {
+        match_id: m.match_id,
+        results: results.expect("results"),
+        player_ids,
+    }
 }
 
 #[tokio::test]
@@ -48,7 +60,11 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
     })
     .await;
     let admin = server.admin_token();
-    let (id, results) = play(&server).await;
+    let Played {
+        match_id: id,
+        results,
+        player_ids,
+    } = play(&server).await;
     // Told it ended: the file is already there under its final name.
     let file = dir.join(format!("{id}.twrec"));
     let bytes = std::fs::read(&file).expect("recorded before MatchEnded");
@@ -57,6 +73,18 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
     assert_eq!(v.ticks, 30, "1 s at 30 Hz");
     assert_eq!(v.joins, 2);
     assert!(v.inputs >= 2, "inputs recorded: {}", v.inputs);
+    // Each join keeps the player id the handshake's token carried (docs/recording.md).
+    let (_, records) = server::record::reader::open(&bytes).expect("header");
+    let joined: Vec<String> = records
+        .filter_map(|r| match r.expect("record") {
+            server::record::reader::Record::Op(server::record::format::Op::Join {
+                player_id,
+                ..
+            }) => Some(player_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(joined, player_ids);
 
     let list: Value = server
         .request(Method::GET, "/v1/admin/recordings", Some(&admin))
@@ -118,8 +146,8 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
     }
 
     // Retention keeps the newest two.
-    let (second, _) = play(&server).await;
-    let (third, _) = play(&server).await;
+    let second = play(&server).await.match_id;
+    let third = play(&server).await.match_id;
     let mut left: Vec<String> = std::fs::read_dir(&dir)
         .expect("dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

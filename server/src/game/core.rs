@@ -244,7 +244,7 @@ impl<L: Link> MatchCore<L> {
             self.clients.insert(conn, client);
             return;
         }
-        let (entity, net_id) = self.sim.add_player(&j.name);
+        let (entity, net_id) = self.sim.join(&j.name, &j.player_id.0);
         self.welcome(&mut j.link, &j.player_id, net_id);
         info!(match_id = %self.info.id, player_id = %j.player_id, entity = %net_id, "player joined");
         let conn = j.conn;
