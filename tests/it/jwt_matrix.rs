@@ -1,6 +1,7 @@
 //! The JWT matrix: each of these is a 401 at the WebSocket handshake, with no upgrade —
 //! `alg: none` in any letter case, HS256 signed with the RSA public key when RS256 is
-//! configured, `exp`/`nbf` of the wrong JSON type, `nbf` in the future, a flipped signature
+//! configured, `exp`/`nbf` of the wrong JSON type, `nbf` or `iat` in the future, a lifetime over
+//! the cap (a century), a flipped signature
 //! byte, a `crit` header. (Wrong iss/aud, wrong kind, expired, oversized: tests/it/handshake.rs; player token on the
 //! admin API: tests/it/admin.rs.)
 
@@ -71,6 +72,17 @@ async fn every_bad_token_is_401_and_the_good_ones_pass() {
     bad.push((
         "nbf in the future".into(),
         hs256(&secret, &claims(|c| c["nbf"] = json!(now() + 600))),
+    ));
+    bad.push((
+        "valid for a century (exp - iat over the cap)".into(),
+        hs256(
+            &secret,
+            &claims(|c| c["exp"] = json!(now() + 100 * 365 * 86_400)),
+        ),
+    ));
+    bad.push((
+        "iat in the future".into(),
+        hs256(&secret, &claims(|c| c["iat"] = json!(now() + 3_600))),
     ));
     // RFC 7515 §4.1.11: a `crit` header naming extensions the server does not understand (it
     // understands none) makes the token invalid, however well signed.

@@ -71,8 +71,21 @@ impl std::fmt::Display for AuthError {
 
 /// Longest token accepted; real ones are a few hundred bytes.
 pub const MAX_TOKEN_BYTES: usize = 4096;
-/// Clock skew allowed on `exp` and `nbf`.
+/// Clock skew allowed on `exp`, `nbf` and `iat`.
 const LEEWAY_SECS: u64 = 5;
+/// Node tokens are minted per call and used at once: issued for a minute, accepted for at most
+/// five (a slow clock between nodes), so a leaked one is soon worthless.
+const NODE_LIFETIME: Duration = Duration::from_secs(60);
+const NODE_MAX_LIFETIME: Duration = Duration::from_secs(300);
+/// The longest `exp - iat` accepted for player, spectator and admin tokens when the configured
+/// `token_lifetime` is shorter: an external issuer may mint a day's tokens, never a century's.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
 /// Signs tokens with the HS256 secret; verifies HS256 tokens with it and, when configured,
 /// RS256 or ES256 tokens from an external issuer with its public key. A token's algorithm picks
@@ -128,14 +141,16 @@ impl Auth {
         name: &str,
         kind: TokenKind,
     ) -> Result<(String, u64), AuthError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = unix_now();
+        let lifetime = match kind {
+            TokenKind::Node => NODE_LIFETIME.min(self.lifetime),
+            _ => self.lifetime,
+        };
         let claims = Claims {
             sub: sub.into(),
             name: name.into(),
             iat: now,
-            exp: now + self.lifetime.as_secs(),
+            exp: now + lifetime.as_secs(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             kind,
@@ -182,7 +197,32 @@ impl Auth {
         if !kinds.contains(&data.claims.kind) {
             return Err(AuthError::WrongKind);
         }
+        self.check_lifetime(&data.claims)?;
         Ok(data.claims)
+    }
+
+    /// The longest lifetime (`exp - iat`) accepted for a token of `kind`.
+    pub fn max_lifetime(&self, kind: TokenKind) -> Duration {
+        match kind {
+            TokenKind::Node => NODE_MAX_LIFETIME,
+            _ => self.lifetime.max(MAX_LIFETIME),
+        }
+    }
+
+    /// Refuses a token issued in the future or for longer than its kind may live (RFC 8725
+    /// §3.10 leaves lifetimes to the application; OWASP: short-lived tokens).
+    fn check_lifetime(&self, c: &Claims) -> Result<(), AuthError> {
+        if c.iat > unix_now() + LEEWAY_SECS {
+            return Err(AuthError::Invalid("iat is in the future".into()));
+        }
+        let max = self.max_lifetime(c.kind).as_secs();
+        if c.exp.saturating_sub(c.iat) > max {
+            return Err(AuthError::Invalid(format!(
+                "lifetime (exp - iat) over {max} s, the most a {:?} token may have",
+                c.kind
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -207,5 +247,48 @@ mod tests {
             Err(AuthError::WrongKind)
         );
         assert!(auth(&[8; 32]).verify(&token, TokenKind::Player).is_err());
+    }
+
+    fn signed(secret: &[u8], iat: u64, exp: u64, kind: TokenKind) -> String {
+        let claims = Claims {
+            sub: "p1".into(),
+            name: "ada".into(),
+            iat,
+            exp,
+            iss: "tickwire".into(),
+            aud: "tickwire".into(),
+            kind,
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .expect("sign")
+    }
+
+    #[test]
+    fn lifetimes_are_capped_per_kind_and_iat_is_not_in_the_future() {
+        let a = auth(&[7; 32]);
+        let now = unix_now();
+        let day = MAX_LIFETIME.as_secs();
+        let ok = signed(&[7; 32], now, now + day, TokenKind::Player);
+        assert!(a.verify(&ok, TokenKind::Player).is_ok());
+        let century = signed(&[7; 32], now, now + 100 * 365 * day, TokenKind::Player);
+        assert!(matches!(
+            a.verify(&century, TokenKind::Player),
+            Err(AuthError::Invalid(why)) if why.contains("lifetime")
+        ));
+        let future = signed(&[7; 32], now + 3600, now + 7200, TokenKind::Player);
+        assert!(matches!(
+            a.verify(&future, TokenKind::Player),
+            Err(AuthError::Invalid(why)) if why.contains("iat")
+        ));
+        // A node token lives minutes, not a day.
+        let node = signed(&[7; 32], now, now + 3600, TokenKind::Node);
+        assert!(a.verify(&node, TokenKind::Node).is_err());
+        let (minted, exp) = a.issue("node:a", "a", TokenKind::Node).expect("sign");
+        assert!(exp <= now + 60 + 1);
+        assert!(a.verify(&minted, TokenKind::Node).is_ok());
     }
 }
