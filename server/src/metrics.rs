@@ -273,11 +273,19 @@ impl Metrics {
     }
 }
 
-/// Resident set size from /proc/self/statm (Linux; 4 KiB pages).
+/// Resident set size from `VmRSS` in /proc/self/status (Linux). The kernel gives it in kB
+/// whatever the page size; /proc/self/statm counts pages, which are 16 or 64 KiB on some arm64
+/// kernels, not the 4 KiB a fixed multiplier would assume.
 fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    vm_rss_bytes(&status)
+}
+
+/// The `VmRSS:   1234 kB` line of a /proc/PID/status, in bytes.
+fn vm_rss_bytes(status: &str) -> Option<u64> {
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let kb: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// utime + stime of this process from /proc/self/stat (Linux), in seconds.
@@ -290,4 +298,18 @@ fn process_cpu_seconds() -> Option<f64> {
     let stime: f64 = fields.next()?.parse().ok()?;
     // USER_HZ is 100 on every Linux architecture Tickwire targets.
     Some((utime + stime) / 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rss_is_read_in_kilobytes_whatever_the_page_size() {
+        let status = "Name:\ttickwire\nVmHWM:\t   30000 kB\nVmRSS:\t   20480 kB\nThreads:\t3\n";
+        assert_eq!(vm_rss_bytes(status), Some(20480 * 1024));
+        assert_eq!(vm_rss_bytes("Name:\tx\n"), None);
+        // This process has one, and it is at least a megabyte.
+        assert!(resident_bytes().is_some_and(|b| b > 1 << 20));
+    }
 }
