@@ -15,6 +15,39 @@ use shared::protocol::{
 };
 use shared::rules::buttons;
 
+std::thread_local! {
+    /// What `say!` wrote: printed by `main`, read by the test that checks docs/protocol.md
+    /// (server/tests/it/wire_doc.rs includes this file).
+    static OUT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// `println!` into [`OUT`].
+macro_rules! say {
+    ($($t:tt)*) => {
+        {
+            // Formatted first: the arguments may `say!` themselves (`frame` does).
+            let line = format!($($t)*);
+            OUT.with(|o| {
+                let mut o = o.borrow_mut();
+                o.push_str(&line);
+                o.push('\n');
+            })
+        }
+    };
+}
+
+/// Every example, as `main` prints it: a line saying what, then the frame's hex, indented.
+pub(crate) fn render() -> String {
+    examples();
+    OUT.with(|o| std::mem::take(&mut *o.borrow_mut()))
+}
+
+// The test that includes this file calls `render` only.
+#[allow(dead_code)]
+fn main() {
+    print!("{}", render());
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes
         .iter()
@@ -35,14 +68,14 @@ fn frame(base: SnapshotBase, from: &[Entry], now: &[Entry], sim: &Sim, ack: u32)
         tick: sim.tick(),
     };
     let delta = diff(from, now, |id| sim.name(id), &p);
-    println!("  decoded: {delta:?}");
+    say!("  decoded: {delta:?}");
     let mut bytes = encode_snapshot_body(base, &delta, &[]);
     let (t, n) = snapshot_trailer(ack);
     bytes.extend_from_slice(&t[..n]);
     bytes
 }
 
-fn main() {
+fn examples() {
     let arena = Arena::from_json(DEFAULT_MAP).expect("embedded map");
     let options = MatchOptions {
         max_players: 16,
@@ -64,9 +97,9 @@ fn main() {
     sim.add_player("bob");
     sim.step();
     let first = sim.snapshot();
-    println!("full snapshot, tick 1, for ada (ack 0):");
+    say!("full snapshot, tick 1, for ada (ack 0):");
     let full = SnapshotBase::Full { tick: 1 };
-    println!("  {}", hex(&frame(full, &[], &first, &sim, 0)));
+    say!("  {}", hex(&frame(full, &[], &first, &sim, 0)));
 
     let input = Input {
         seq: 1,
@@ -74,7 +107,7 @@ fn main() {
         aim: 16384,
         view_tick: 1,
     };
-    println!(
+    say!(
         "input {input:?}:\n  {}",
         hex(&encode_client(&ClientMsg::Input(input)))
     );
@@ -82,12 +115,12 @@ fn main() {
     sim.step();
     let second = sim.snapshot();
     let next = SnapshotBase::Since { ticks: 1 };
-    println!("delta snapshot, tick 2 against tick 1, for ada (ack +1):");
-    println!("  {}", hex(&frame(next, &first, &second, &sim, 1)));
+    say!("delta snapshot, tick 2 against tick 1, for ada (ack +1):");
+    say!("  {}", hex(&frame(next, &first, &second, &sim, 1)));
     sim.step();
     let third = sim.snapshot();
-    println!("delta snapshot, tick 3 against tick 2: ada walks on, nothing else (ack +0):");
-    println!("  {}", hex(&frame(next, &second, &third, &sim, 0)));
+    say!("delta snapshot, tick 3 against tick 2: ada walks on, nothing else (ack +0):");
+    say!("  {}", hex(&frame(next, &second, &third, &sim, 0)));
     sim.queue_input(
         ada,
         Input {
@@ -99,9 +132,9 @@ fn main() {
     );
     sim.step();
     let fourth = sim.snapshot();
-    println!("delta snapshot, tick 4 against tick 3: ada turns (ack +1):");
-    println!("  {}", hex(&frame(next, &third, &fourth, &sim, 1)));
-    println!(
+    say!("delta snapshot, tick 4 against tick 3: ada turns (ack +1):");
+    say!("  {}", hex(&frame(next, &third, &fourth, &sim, 1)));
+    say!(
         "ping client_time 1000:\n  {}",
         hex(&encode_client(&ClientMsg::Ping { client_time: 1000 }))
     );
@@ -111,15 +144,15 @@ fn main() {
         aim: 16384,
         view_tick: 300,
     };
-    println!(
+    say!(
         "input {rail:?}:\n  {}",
         hex(&encode_client(&ClientMsg::Input(rail)))
     );
     // With interest management bob walks out of ada's area: he is removed from her view.
     sim.step();
     let fifth: Vec<Entry> = sim.snapshot().into_iter().filter(|e| e.0 != 2).collect();
-    println!("delta snapshot, tick 5 against tick 4 for ada, bob out of her area of interest:");
-    println!("  {}", hex(&frame(next, &fourth, &fifth, &sim, 0)));
+    say!("delta snapshot, tick 5 against tick 4 for ada, bob out of her area of interest:");
+    say!("  {}", hex(&frame(next, &fourth, &fifth, &sim, 0)));
     let hit = GameEvent::Hit {
         tick: 5,
         shooter: 1,
@@ -136,7 +169,7 @@ fn main() {
     let mut bytes = encode_snapshot_body(next, &Delta::default(), &[rail, hit]);
     let (t, n) = snapshot_trailer(0);
     bytes.extend_from_slice(&t[..n]);
-    println!(
+    say!(
         "a snapshot that only carries {rail:?} and {hit:?}:\n  {}",
         hex(&bytes)
     );
@@ -163,7 +196,7 @@ fn main() {
             spawns: vec![Point { x: 50, y: 150 }],
         },
     });
-    println!("{welcome:?}:\n  {}", hex(&encode_server(&welcome)));
+    say!("{welcome:?}:\n  {}", hex(&encode_server(&welcome)));
     // A spectator's Welcome: no entity, no area of interest, the tick it is shown first.
     let spectator = ServerMsg::Welcome(Welcome {
         protocol_version: PROTOCOL_VERSION,
@@ -183,7 +216,7 @@ fn main() {
             spawns: vec![Point { x: 50, y: 150 }],
         },
     });
-    println!(
+    say!(
         "a spectator's {spectator:?}:\n  {}",
         hex(&encode_server(&spectator))
     );
@@ -195,7 +228,7 @@ fn recording_records() {
     use server::record::format::{Departure, Op};
     use server::record::journal::Journal;
     let mut j = Journal::default();
-    let show = |what: &str, j: &mut Journal| println!("recording: {what}:\n  {}", hex(&j.take()));
+    let show = |what: &str, j: &mut Journal| say!("recording: {what}:\n  {}", hex(&j.take()));
     j.op(&Op::Join {
         id: 1,
         name: "ada".into(),

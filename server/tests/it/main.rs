@@ -10,3 +10,4 @@ mod cluster;
 mod fixtures;
 mod hostile_memory;
 mod process;
+mod wire_doc;
