@@ -164,3 +164,48 @@ fn with_a_delay_spectators_never_see_a_tick_newer_than_now_minus_the_delay() {
     );
     assert_eq!(c.ended.as_ref().map(|e| e.reason), Some(EndReason::Admin));
 }
+
+#[test]
+fn a_delayed_spectators_welcome_tick_is_the_last_shown_and_its_first_snapshot_follows() {
+    const RATE: u16 = 30;
+    let delay_ms = 500;
+    let delay_ticks = u32::from(RATE) * delay_ms / 1000;
+    let options = MatchOptions {
+        spectator_delay_ms: delay_ms,
+        ..Harness::options(RATE, 1)
+    };
+    let mut h = Harness::new(options);
+    let players: Vec<ConnId> = (0..2).map(|i| h.join(&format!("p{i}"))).collect();
+    let mut rng = StdRng::seed_from_u64(3);
+    // A first spectator keeps the delayed view running; the match grows older than the delay.
+    let first = h.watch("first").expect("a place");
+    for _ in 0..3 * delay_ticks {
+        play(&mut h, &players, &mut rng);
+        h.step();
+    }
+    let shown_before = h
+        .client(first)
+        .snapshot_ticks
+        .last()
+        .copied()
+        .expect("shown");
+    let s = h.watch("late").expect("a place");
+    let welcome_tick = h.client(s).welcome.as_ref().expect("welcome").tick;
+    // docs/protocol.md: the Welcome's tick is the newest tick spectators were shown when it
+    // joined, and its first snapshot (a full one) is of a later tick.
+    assert_eq!(welcome_tick, shown_before);
+    for _ in 0..delay_ticks {
+        play(&mut h, &players, &mut rng);
+        h.step();
+    }
+    let first_snapshot = h
+        .client(s)
+        .snapshot_ticks
+        .first()
+        .copied()
+        .expect("snapshot");
+    assert!(
+        first_snapshot > welcome_tick && first_snapshot <= welcome_tick + 2,
+        "welcome {welcome_tick}, first snapshot {first_snapshot}"
+    );
+}
