@@ -197,7 +197,7 @@ fn examples() {
         },
     });
     say!("{welcome:?}:\n  {}", hex(&encode_server(&welcome)));
-    // A spectator's Welcome: no entity, no area of interest, the tick it is shown first.
+    // A spectator's Welcome: no entity, no area of interest.
     let spectator = ServerMsg::Welcome(Welcome {
         protocol_version: PROTOCOL_VERSION,
         match_id: "m1".into(),

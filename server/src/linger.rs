@@ -1,4 +1,5 @@
-//! The lingering close every accepted connection gets when it is dropped: shut down the write
+//! The lingering close every served connection gets when it is dropped (not the fixed 503 past
+//! `max_connections`, which holds no place and reads nothing): shut down the write
 //! side (FIN), read and discard what the peer still sends until it closes, a byte cap or a short
 //! deadline, then close. Closing a socket with unread input makes the kernel answer with RST,
 //! and a peer that gets an RST may discard what it had not read yet: the close frame (4000 after
@@ -21,7 +22,7 @@ pub const LINGER_TIME: Duration = Duration::from_secs(2);
 pub const LINGER_BYTES: usize = 4 << 20;
 
 /// A connection whose drop lingers. `G` is what it holds while open and lingering (its place
-/// under `max_connections` and its address's cap), so a lingering socket still counts.
+/// under `max_connections`), so a lingering socket still counts.
 #[derive(Debug)]
 pub struct Lingering<G: Send + 'static> {
     tcp: Option<TcpStream>,
@@ -61,7 +62,8 @@ impl<G: Send + 'static> Drop for Lingering<G> {
 /// FIN, then read until EOF, an error, [`LINGER_BYTES`] or [`LINGER_TIME`].
 pub async fn linger(mut tcp: TcpStream) {
     let _ = tcp.shutdown().await;
-    let mut buf = vec![0u8; 16 * 1024];
+    // Small: a mass close (a drain, 10 000 sockets) allocates one per socket at once.
+    let mut buf = vec![0u8; 2048];
     let mut read = 0usize;
     let _ = tokio::time::timeout(LINGER_TIME, async {
         while read < LINGER_BYTES {

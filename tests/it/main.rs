@@ -1,6 +1,6 @@
 //! Every end-to-end and harness test of Tickwire in one binary (one link instead of one per
-//! file, as rust-analyzer does): a real server on `127.0.0.1:0` with real WebSocket clients,
-//! HTTP checks through the router in process, and the match on the in-memory harness.
+//! file, as rust-analyzer does): a real server on `127.0.0.1:0` with real WebSocket clients
+//! and raw sockets, and the match on the in-memory harness.
 
 mod admin;
 mod auth_config;

@@ -1,6 +1,6 @@
 // The replay viewer's playback agrees with the server's re-simulation: fixtures/replay.json is a
 // replay stream built by the server from a recorded match (written by `cargo test -p server
-// --test fixtures`) and the world a fresh re-simulation gives at some ticks.
+// --test it fixtures`) and the world a fresh re-simulation gives at some ticks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

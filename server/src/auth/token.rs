@@ -71,8 +71,11 @@ impl std::fmt::Display for AuthError {
 
 /// Longest token accepted; real ones are a few hundred bytes.
 pub const MAX_TOKEN_BYTES: usize = 4096;
-/// Clock skew allowed on `exp`, `nbf` and `iat`.
+/// Clock skew allowed on `exp` and `nbf`.
 const LEEWAY_SECS: u64 = 5;
+/// Clock skew allowed on `iat`: wider, as a token minted by another node (or an external
+/// issuer) a few seconds ahead of this clock must not turn a new player away.
+const IAT_LEEWAY_SECS: u64 = 60;
 /// Node tokens are minted per call and used at once: issued for a minute, accepted for at most
 /// five (a slow clock between nodes), so a leaked one is soon worthless.
 const NODE_LIFETIME: Duration = Duration::from_secs(60);
@@ -212,7 +215,7 @@ impl Auth {
     /// Refuses a token issued in the future or for longer than its kind may live (RFC 8725
     /// §3.10 leaves lifetimes to the application; OWASP: short-lived tokens).
     fn check_lifetime(&self, c: &Claims) -> Result<(), AuthError> {
-        if c.iat > unix_now() + LEEWAY_SECS {
+        if c.iat > unix_now() + IAT_LEEWAY_SECS {
             return Err(AuthError::Invalid("iat is in the future".into()));
         }
         let max = self.max_lifetime(c.kind).as_secs();

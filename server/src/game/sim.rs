@@ -291,8 +291,8 @@ impl Sim {
                     kind: EntityKind::Player,
                     x: pos.x,
                     y: pos.y,
-                    // Others' aim to 256 steps (1.4°), rounded: a turning player then costs
-                    // one byte, and each client knows its own aim exactly.
+                    // Aim to 256 steps (1.4°), rounded, for everyone: a turning player then
+                    // costs one byte. A client draws its own aim from its inputs.
                     aim: p.aim.wrapping_add(0x80) & 0xFF00,
                     buttons: p.held & buttons::MOVE,
                     hp: p.hp,

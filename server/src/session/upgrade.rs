@@ -138,7 +138,10 @@ pub async fn ws_handler(
 /// one, as docs/protocol.md says; `tickwire.bearer.*` entries carry a token, not a version.
 fn speaks_our_version(headers: &HeaderMap) -> bool {
     let mut versions = offered_subprotocols(headers)
-        .filter(|p| p.starts_with("tickwire.") && !p.starts_with(BEARER_SUBPROTOCOL_PREFIX))
+        .filter(|p| {
+            p.starts_with("tickwire.")
+                && !p.starts_with(BEARER_SUBPROTOCOL_PREFIX.trim_end_matches('.'))
+        })
         .peekable();
     versions.peek().is_none() || versions.any(|p| p == SUBPROTOCOL)
 }
