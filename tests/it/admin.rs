@@ -7,21 +7,25 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use shared::close_code::CloseCode;
 use shared::protocol::EndReason;
+use tests::in_process::InProcess;
 use tests::{TestServer, close_code, read_until, snapshots};
 use tickwire_client::Event;
 use tokio::time::Instant;
 
 #[tokio::test]
 async fn admin_api_needs_an_admin_token() {
-    let server = TestServer::start().await;
-    let player = server.login("p").await;
+    let server = InProcess::new(|_| {});
     let status = |token: Option<String>| {
-        let req = server.request(Method::GET, "/v1/admin/matches", token.as_deref());
-        async move { req.send().await.expect("request").status().as_u16() }
+        let server = &server;
+        async move {
+            let path = "/v1/admin/matches";
+            let a = server.call(Method::GET, path, token.as_deref(), None).await;
+            a.status.as_u16()
+        }
     };
     assert_eq!(status(None).await, 401);
     assert_eq!(status(Some("garbage".into())).await, 401);
-    assert_eq!(status(Some(player.token)).await, 403);
+    assert_eq!(status(Some(server.player_token("p"))).await, 403);
     assert_eq!(status(Some(server.admin_token())).await, 200);
 }
 

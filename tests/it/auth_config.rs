@@ -3,10 +3,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::http::Method;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
+use tests::in_process::{BodyOf, InProcess};
 use tests::{TestServer, handshake_status};
-use tickwire_client::ClientError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
@@ -90,13 +91,16 @@ async fn browser_origins_are_matched_exactly() {
 
 #[tokio::test]
 async fn guest_login_can_be_turned_off() {
-    let server = TestServer::start_with(|c| c.guest_login = false).await;
-    match server.api.guest_login("nobody").await {
-        Err(ClientError::Status { status, error, .. }) => {
-            assert_eq!(status, 403);
-            let code = error.map(|e| e.error);
-            assert_eq!(code.as_deref(), Some("guest_login_disabled"));
-        }
-        other => panic!("expected 403, got {other:?}"),
-    }
+    let server = InProcess::new(|c| c.guest_login = false);
+    let body = json!({ "name": "nobody" });
+    let a = server
+        .call(
+            Method::POST,
+            "/v1/auth/guest",
+            None,
+            Some(BodyOf::Json(&body)),
+        )
+        .await;
+    assert_eq!(a.status.as_u16(), 403);
+    assert_eq!(a.error_code(), "guest_login_disabled");
 }

@@ -1,6 +1,7 @@
 //! Test harness for the end-to-end tests in `tests/it/`: a real server on 127.0.0.1:0 and
 //! helpers that poll with deadlines instead of sleeping.
 
+pub mod in_process;
 pub mod raw;
 
 use std::future::Future;

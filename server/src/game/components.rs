@@ -128,8 +128,3 @@ pub struct Limits {
 /// Set when the match should end.
 #[derive(Resource, Debug, Default)]
 pub struct Outcome(pub Option<EndReason>);
-
-/// Debug builds only: when set, the fault-injection system panics (tests of panic isolation).
-#[cfg(debug_assertions)]
-#[derive(Resource, Debug, Default)]
-pub struct InjectPanic(pub bool);

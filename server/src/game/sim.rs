@@ -44,8 +44,6 @@ impl Sim {
         world.insert_resource(PendingEvents::default());
         world.insert_resource(Rewind::new(u32::from(options.lag_compensation_ms)));
         world.insert_resource(Outcome::default());
-        #[cfg(debug_assertions)]
-        world.insert_resource(InjectPanic::default());
         Sim {
             world,
             schedule: systems::schedule(),
@@ -213,10 +211,11 @@ impl Sim {
         self.world.resource_mut::<Clock>().rate = rate;
     }
 
-    /// Debug builds only: the next tick's systems panic.
+    /// Debug builds only: the next tick's systems panic (the fault system joins this match's
+    /// schedule now; no other match and no earlier tick runs it).
     #[cfg(debug_assertions)]
     pub fn inject_panic(&mut self) {
-        self.world.resource_mut::<InjectPanic>().0 = true;
+        self.schedule.add_systems(systems::fault_injection);
     }
 
     /// Ends the match at the next check with `reason` (an operator's order, a shutdown).

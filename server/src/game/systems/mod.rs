@@ -29,15 +29,12 @@ pub fn schedule() -> Schedule {
         )
             .chain(),
     );
-    #[cfg(debug_assertions)]
-    schedule.add_systems(fault_injection);
     schedule
 }
 
-/// Debug builds only: panics inside the schedule when a test asks for it.
+/// Debug builds only: panics inside the schedule. [`crate::game::sim::Sim::inject_panic`] adds
+/// it to one match's schedule when a test asks, so no other tick runs it.
 #[cfg(debug_assertions)]
-fn fault_injection(flag: Res<crate::game::components::InjectPanic>) {
-    if flag.0 {
-        panic!("injected fault");
-    }
+pub fn fault_injection() {
+    panic!("injected fault");
 }
