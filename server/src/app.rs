@@ -159,25 +159,29 @@ pub async fn serve(
         handshake_timeout: state.config.handshake_timeout,
     };
     let tls = state.tls.clone();
-    let slots = state.connection_slots.clone();
+    let places = state.places.clone();
     let all = state.config.max_connections;
     let metrics = state.metrics.clone();
-    let refused = move || {
-        metrics.connections_refused.fetch_add(1, Relaxed);
+    let refused = move |why| {
+        let counter = match why {
+            crate::places::Refused::Full => &metrics.connections_refused,
+            crate::places::Refused::Address => &metrics.connections_refused_address,
+        };
+        counter.fetch_add(1, Relaxed);
     };
     crate::listener::serve(
         listener,
         app(state),
         tls,
         limits,
-        slots.clone(),
+        places.clone(),
         refused,
         drained,
     )
     .await?;
     // Let sessions finish saying goodbye (MatchEnded, the closing handshake) before returning:
-    // every one holds a connection permit until it ends.
-    let _ = tokio::time::timeout(SESSIONS_GOODBYE, slots.acquire_many(all)).await;
+    // every one holds a connection's place until it ends.
+    let _ = tokio::time::timeout(SESSIONS_GOODBYE, places.all_free(all)).await;
     // Leave the cluster at once rather than by expiry.
     let _ = stopped.send(());
     let _ = membership.await;

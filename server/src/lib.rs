@@ -19,6 +19,7 @@ pub mod lock;
 pub mod maps;
 pub mod metrics;
 pub mod net;
+pub mod places;
 pub mod record;
 pub mod registry;
 pub mod results;

@@ -1,5 +1,5 @@
-//! The lingering close every served connection gets when it is dropped (not the fixed 503 past
-//! `max_connections`, which holds no place and reads nothing): shut down the write
+//! The lingering close every served connection gets when it is dropped (and every refused one
+//! after its fixed answer): shut down the write
 //! side (FIN), read and discard what the peer still sends until it closes, a byte cap or a short
 //! deadline, then close. Closing a socket with unread input makes the kernel answer with RST,
 //! and a peer that gets an RST may discard what it had not read yet: the close frame (4000 after

@@ -1,4 +1,5 @@
-//! The accept loop for plain and TLS connections: one cap on every connection, socket options,
+//! The accept loop for plain and TLS connections: places for every connection (in all and per
+//! address, taken before anything is read), socket options,
 //! the TLS handshake (with a timeout), HTTP/1.1 limits that stop slowloris and oversized headers,
 //! and the peer address and connection slot on every request.
 
@@ -17,12 +18,14 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 use tracing::debug;
 
 use crate::linger::Lingering;
+pub use crate::places::ConnSlot;
+use crate::places::{Places, Refused};
 
 /// Reads a PEM certificate chain and private key; the error names the file and the problem.
 pub fn load(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
@@ -70,30 +73,46 @@ pub struct Peer(pub SocketAddr);
 #[derive(Debug, Clone, Copy)]
 pub struct Reached(pub SocketAddr);
 
-/// The connection's place under `max_connections` (set on every request). A WebSocket session
-/// keeps a clone, so an upgraded connection holds its place until the session ends.
-#[derive(Debug, Clone)]
-pub struct ConnSlot(pub Arc<OwnedSemaphorePermit>);
-
-/// The answer to a connection over `max_connections`, written without parsing anything.
+/// The answer to a connection over `max_connections`.
 const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
 content-type: application/json\r\ncontent-length: 82\r\nconnection: close\r\n\r\n\
 {\"error\":\"too_many_connections\",\"message\":\"the server is at its connection limit\"}";
 
+/// The answer to a connection whose address holds its share of the places.
+const ADDRESS_FULL: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\n\
+content-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n\
+{\"error\":\"too_many_connections_from_address\",\"message\":\"your address holds too many connections\"}";
+
+/// `/healthz` and `/readyz` for a connection that found no place: the process is alive, and
+/// not ready for more (it is full).
+const ALIVE: &[u8] = b"HTTP/1.1 200 OK\r\n\
+content-type: application/json\r\ncontent-length: 15\r\nconnection: close\r\n\r\n\
+{\"status\":\"ok\"}";
+const NOT_READY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+content-type: application/json\r\ncontent-length: 17\r\nconnection: close\r\n\r\n\
+{\"status\":\"full\"}";
+
+/// Refused connections answered at once at most (each for at most [`REFUSAL_TIME`]); past it a
+/// refused connection is closed unanswered, so a flood cannot grow tasks without bound.
+const REFUSALS_AT_ONCE: usize = 256;
+const REFUSAL_TIME: Duration = Duration::from_secs(1);
+
 /// Serves `router` on `listener` until `shutdown` completes, over TLS when `tls` is set. Each
-/// connection is served in its own task while it holds one of `slots`; one that finds none is
-/// answered 503 (plain) or closed (TLS) at once. Upgrades (WebSockets) are supported; HTTP/2 is
+/// connection is served in its own task while it holds a place from `places`; one that finds
+/// none is answered at once (plain: 429 when its address holds its share, else 503, and
+/// `/healthz`/`/readyz` from fixed answers) or closed (TLS). Upgrades (WebSockets) are supported; HTTP/2 is
 /// not spoken (nothing needs it: WebSockets here are HTTP/1.1).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<Arc<ServerConfig>>,
     limits: HttpLimits,
-    slots: Arc<Semaphore>,
-    refused: impl Fn() + Send + 'static,
+    places: Arc<Places>,
+    refused: impl Fn(Refused) + Send + 'static,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let acceptor = tls.map(TlsAcceptor::from);
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
@@ -108,22 +127,21 @@ pub async fn serve(
                 }
             },
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            refused();
-            if acceptor.is_none() {
-                let mut tcp = tcp;
-                tokio::spawn(async move {
-                    // Best effort and bounded: a peer that does not read loses the answer.
-                    let answer = async {
-                        tcp.write_all(OVER_CAPACITY).await?;
-                        tcp.shutdown().await
-                    };
-                    let _ = tokio::time::timeout(Duration::from_secs(1), answer).await;
-                });
+        let slot = match places.take(peer.ip()) {
+            Ok(slot) => slot,
+            Err(why) => {
+                refused(why);
+                if acceptor.is_none()
+                    && let Ok(permit) = refusals.clone().try_acquire_owned()
+                {
+                    tokio::spawn(async move {
+                        let _ = tokio::time::timeout(REFUSAL_TIME, refuse(tcp, why)).await;
+                        drop(permit);
+                    });
+                }
+                continue;
             }
-            continue;
         };
-        let slot = ConnSlot(Arc::new(slot));
         let slot_for_linger = slot.clone();
         let Ok(local) = tcp.local_addr() else {
             continue;
@@ -165,6 +183,31 @@ pub async fn serve(
                 Err(_) => debug!(%peer, "TLS handshake timed out"),
             }
         });
+    }
+}
+
+/// Answers a connection that got no place, reading at most one short request line: a health
+/// probe gets its fixed answer, anything else the refusal. Then FIN, and what the peer still
+/// sends is read and discarded for the rest of [`REFUSAL_TIME`] (no RST over the answer).
+async fn refuse(mut tcp: tokio::net::TcpStream, why: Refused) {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; 64];
+    let mut got = 0;
+    // Wait for the request line's start, not for it whole (`GET /healthz ` is 13 bytes).
+    while got < 16 {
+        match tcp.read(&mut head[got..]).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => got += n,
+        }
+    }
+    let answer = match &head[..got] {
+        h if h.starts_with(b"GET /healthz ") || h.starts_with(b"GET /healthz?") => ALIVE,
+        h if h.starts_with(b"GET /readyz ") || h.starts_with(b"GET /readyz?") => NOT_READY,
+        _ if why == Refused::Address => ADDRESS_FULL,
+        _ => OVER_CAPACITY,
+    };
+    if tcp.write_all(answer).await.is_ok() {
+        crate::linger::linger(tcp).await;
     }
 }
 

@@ -42,6 +42,9 @@ pub struct Metrics {
     pub spectators: AtomicU64,
     /// TCP connections refused at `max_connections`.
     pub connections_refused: AtomicU64,
+    /// TCP connections refused because their address held its share (`max_sockets_per_ip`, or
+    /// the reserved share of the last tenth).
+    pub connections_refused_address: AtomicU64,
     /// By [`CloseCode::ALL`] index: each code is a label value of `tickwire_closes_total`.
     closes: [AtomicU64; CloseCode::ALL.len()],
     /// By [`Rejection::ALL`] index: each label is a value of
@@ -235,6 +238,12 @@ impl Metrics {
             "tickwire_connections_refused_total",
             "TCP connections refused at max_connections.",
             self.connections_refused.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "tickwire_connections_refused_address_total",
+            "TCP connections refused because their address held its share of max_connections.",
+            self.connections_refused_address.load(Relaxed),
         );
         let name = "tickwire_closes_total";
         let _ = writeln!(

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use shared::arena::Arena;
 
 use crate::maps::Maps;
-use tokio::sync::Semaphore;
 
 use crate::auth::Auth;
 use crate::cluster::Cluster;
@@ -16,6 +15,7 @@ use crate::config::Config;
 use crate::drain::Drain;
 use crate::http::rate_limit;
 use crate::metrics::Metrics;
+use crate::places::Places;
 use crate::record::writer::Recorder;
 use crate::registry::Registry;
 use crate::results::ResultsLog;
@@ -33,9 +33,9 @@ pub struct AppState {
     pub drain: Arc<Drain>,
     /// Loaded at start when `tls_cert` / `tls_key` are set.
     pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// One permit per open connection (HTTP or WebSocket); a WebSocket session holds its
-    /// connection's permit until it ends.
-    pub connection_slots: Arc<Semaphore>,
+    /// One place per open connection (HTTP or WebSocket), in all and per address; a WebSocket
+    /// session holds its connection's place until it ends.
+    pub places: Arc<Places>,
     /// Requests per address to the routes that create state; `None`: no limit.
     pub http_budget: Option<
         Arc<
@@ -84,7 +84,7 @@ impl AppState {
             auth = auth.with_public_key(pem)?;
         }
         let auth = Arc::new(auth);
-        let connection_slots = Arc::new(Semaphore::new(config.max_connections as usize));
+        let places = Places::new(config.max_connections, config.max_sockets_per_ip);
         let tls = match &config.tls {
             Some((cert, key)) => Some(crate::listener::load(cert, key)?),
             None => None,
@@ -119,7 +119,7 @@ impl AppState {
             metrics,
             drain: Arc::new(Drain::default()),
             tls,
-            connection_slots,
+            places,
             http_budget,
             cluster: None,
             conn_ids: Arc::new(AtomicU64::new(1)),

@@ -5,28 +5,11 @@
 use std::time::Duration;
 
 use serde_json::json;
+use tests::tcp::read_to_close;
 use tests::{TestServer, eventually};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
-
-/// Reads until the server closes the connection (EOF or reset); what it sent. Fails after
-/// `within`.
-async fn read_to_close(tcp: &mut TcpStream, within: Duration) -> Vec<u8> {
-    let deadline = Instant::now() + within;
-    let mut got = Vec::new();
-    let mut buf = [0u8; 1024];
-    loop {
-        match tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await {
-            Ok(Ok(0) | Err(_)) => return got,
-            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
-            Err(_) => panic!(
-                "still open after {within:?}; got {:?}",
-                String::from_utf8_lossy(&got)
-            ),
-        }
-    }
-}
 
 #[tokio::test]
 async fn a_trickled_body_gets_408_and_the_connection_ends() {
@@ -98,7 +81,7 @@ async fn the_connection_cap_covers_every_connection() {
     let m = server.create_match(json!({})).await;
     let _player = server.join(&m.match_id, "p").await;
     // The WebSocket holds a place (and so may the HTTP client's pooled keep-alive connections).
-    let free = server.state.connection_slots.available_permits();
+    let free = server.state.places.free();
     assert!(free <= 5, "{free} places free with a WebSocket open");
     // Idle HTTP connections fill the rest.
     let mut idle = Vec::new();
@@ -113,6 +96,9 @@ async fn the_connection_cap_covers_every_connection() {
         idle.push(tcp);
     }
     let mut over = TcpStream::connect(server.addr).await.expect("tcp");
+    over.write_all(b"GET /v1/matches HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .expect("write");
     let got = read_to_close(&mut over, Duration::from_secs(5)).await;
     let text = String::from_utf8_lossy(&got);
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");

@@ -7,6 +7,7 @@ mod auth_config;
 mod authority;
 mod budgets;
 mod closing_handshake;
+mod connection_flood;
 mod deadlines;
 mod determinism;
 mod faults;

@@ -3,6 +3,7 @@
 
 pub mod in_process;
 pub mod raw;
+pub mod tcp;
 
 use std::future::Future;
 use std::net::SocketAddr;

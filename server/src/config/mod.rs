@@ -35,6 +35,10 @@ pub struct Config {
     pub max_connections: u32,
     /// Most WebSocket connections from one IP address (more: 429 before the upgrade).
     pub max_connections_per_ip: u32,
+    /// Most TCP connections open from one IP address (HTTP, WebSocket, lingering), counted at
+    /// accept; more are answered 429 and closed. Also: in the last tenth of `max_connections`
+    /// only addresses holding fewer than 8 get in.
+    pub max_sockets_per_ip: u32,
     /// A client that has not sent a request's whole header by then is disconnected (slowloris).
     pub header_read_timeout: Duration,
     /// A new connection must send its first byte (plain) or finish the TLS handshake by then.

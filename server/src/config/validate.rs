@@ -142,6 +142,7 @@ impl RawConfig {
                 1,
                 1_000_000,
             )?,
+            max_sockets_per_ip: int("max_sockets_per_ip", self.max_sockets_per_ip, 1, 1_000_000)?,
             header_read_timeout: dur(
                 "header_read_timeout",
                 &self.header_read_timeout,
