@@ -157,6 +157,7 @@ pub async fn serve(
         header_read_timeout: state.config.header_read_timeout,
         max_header_bytes: state.config.max_header_bytes,
         handshake_timeout: state.config.handshake_timeout,
+        write_timeout: state.config.write_timeout,
     };
     let tls = state.tls.clone();
     let places = state.places.clone();

@@ -26,3 +26,4 @@ pub mod results;
 pub mod seats;
 pub mod session;
 pub mod state;
+pub mod watched;

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::HeaderValue;
+use axum::http::header::CONNECTION;
 use std::net::SocketAddr;
 
 use hyper::server::conn::http1;
@@ -26,6 +28,7 @@ use tracing::debug;
 use crate::linger::Lingering;
 pub use crate::places::ConnSlot;
 use crate::places::{Places, Refused};
+use crate::watched::{Pipelining, Watched};
 
 /// Reads a PEM certificate chain and private key; the error names the file and the problem.
 pub fn load(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
@@ -63,6 +66,8 @@ pub struct HttpLimits {
     pub max_header_bytes: usize,
     /// A new connection must send its first byte (plain) or finish the TLS handshake by then.
     pub handshake_timeout: Duration,
+    /// A write that makes no progress for this long fails the connection.
+    pub write_timeout: Duration,
 }
 
 /// The peer address of the connection a request came on (set on every request).
@@ -80,7 +85,7 @@ content-type: application/json\r\ncontent-length: 82\r\nconnection: close\r\n\r\
 
 /// The answer to a connection whose address holds its share of the places.
 const ADDRESS_FULL: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\n\
-content-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n\
+content-type: application/json\r\ncontent-length: 97\r\nconnection: close\r\n\r\n\
 {\"error\":\"too_many_connections_from_address\",\"message\":\"your address holds too many connections\"}";
 
 /// `/healthz` and `/readyz` for a connection that found no place: the process is alive, and
@@ -150,12 +155,26 @@ pub async fn serve(
         // The peer address and slot go into each request's extensions. (`router.layer(..)` per
         // connection rebuilt every route: ~3 KiB and a few hundred allocations each.)
         let router = router.clone();
+        let pipelining = Arc::new(Pipelining::default());
+        let reads = pipelining.reads().clone();
         let service = TowerToHyperService::new(tower::service_fn(
             move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(Peer(peer));
                 req.extensions_mut().insert(Reached(local));
                 req.extensions_mut().insert(slot.clone());
-                router.clone().call(req.map(axum::body::Body::new))
+                let close = pipelining.over_cap();
+                let answer = router.clone().call(req.map(axum::body::Body::new));
+                async move {
+                    let mut answer = answer.await?;
+                    if close {
+                        // The pipelining cap: this answer is the connection's last; what the
+                        // peer queued behind it is read and discarded by the linger.
+                        answer
+                            .headers_mut()
+                            .insert(CONNECTION, HeaderValue::from_static("close"));
+                    }
+                    Ok::<_, std::convert::Infallible>(answer)
+                }
             },
         ));
         let acceptor = acceptor.clone();
@@ -173,10 +192,10 @@ pub async fn serve(
                 ) {
                     return debug!(%peer, "nothing sent within the handshake timeout");
                 }
-                let tcp = Lingering::new(tcp, held);
+                let tcp = Watched::new(Lingering::new(tcp, held), limits.write_timeout, &reads);
                 return serve_io(TokioIo::new(tcp), service, limits, peer).await;
             };
-            let tcp = Lingering::new(tcp, held);
+            let tcp = Watched::new(Lingering::new(tcp, held), limits.write_timeout, &reads);
             match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
                 Ok(Ok(stream)) => serve_io(TokioIo::new(stream), service, limits, peer).await,
                 Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
@@ -236,14 +255,24 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::OVER_CAPACITY;
+    use super::{ADDRESS_FULL, ALIVE, NOT_READY, OVER_CAPACITY};
 
     #[test]
-    fn the_over_capacity_answer_has_the_right_length_and_shape() {
-        let text = std::str::from_utf8(OVER_CAPACITY).expect("ascii");
-        let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
-        assert!(head.contains(&format!("content-length: {}", body.len())));
-        let json: serde_json::Value = serde_json::from_str(body).expect("json");
-        assert_eq!(json["error"], "too_many_connections");
+    fn the_fixed_answers_have_the_right_length_and_shape() {
+        for (answer, key, value) in [
+            (OVER_CAPACITY, "error", "too_many_connections"),
+            (ADDRESS_FULL, "error", "too_many_connections_from_address"),
+            (ALIVE, "status", "ok"),
+            (NOT_READY, "status", "full"),
+        ] {
+            let text = std::str::from_utf8(answer).expect("ascii");
+            let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
+            assert!(
+                head.contains(&format!("content-length: {}", body.len())),
+                "{text}"
+            );
+            let json: serde_json::Value = serde_json::from_str(body).expect("json");
+            assert_eq!(json[key], value);
+        }
     }
 }

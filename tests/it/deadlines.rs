@@ -1,5 +1,6 @@
 //! Every connection ends: a trickled request body (408), an HTTP/2 preface (HTTP/1.1 only), an
-//! idle keep-alive connection; and one cap (`max_connections`) covers every connection, HTTP or
+//! idle keep-alive connection, a connection that never reads its answers (`write_timeout`), a
+//! pipelined queue (its 17th pipelined request in a row is its last); and one cap (`max_connections`) covers every connection, HTTP or
 //! WebSocket, answered 503 at once.
 
 use std::time::Duration;
@@ -122,4 +123,78 @@ async fn the_connection_cap_covers_every_connection() {
         (ok.ok() == Some(200)).then_some(())
     })
     .await;
+}
+
+/// `n` pipelined `GET path` requests in one write.
+fn pipelined(path: &str, n: usize) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n")
+        .repeat(n)
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn a_connection_that_never_reads_its_answers_is_let_go() {
+    let server = TestServer::start_with(|c| c.write_timeout = Duration::from_secs(1)).await;
+    let reader = tests::tcp::loopback(30);
+    let mut never = Vec::new();
+    for _ in 0..4 {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+        socket
+            .bind(std::net::SocketAddr::new(reader, 0))
+            .expect("bind");
+        let mut tcp = socket.connect(server.addr).await.expect("connect");
+        tcp.write_all(&pipelined("/js/main.js", 100))
+            .await
+            .expect("write");
+        never.push(tcp);
+    }
+    assert!(server.state.places.held_by(reader) > 0);
+    // Their answers fill the buffers and stall; a second later each connection is failed, and
+    // its socket lingers at most 2 s more: every place is given back.
+    let start = Instant::now();
+    eventually(
+        "the stalled connections let go",
+        Duration::from_secs(10),
+        || async { (server.state.places.held_by(reader) == 0).then_some(()) },
+    )
+    .await;
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
+    drop(never);
+}
+
+#[tokio::test]
+async fn the_seventeenth_pipelined_request_in_a_row_is_the_last() {
+    let server = TestServer::start().await;
+    let mut tcp = TcpStream::connect(server.addr).await.expect("tcp");
+    tcp.write_all(&pipelined("/healthz", 100))
+        .await
+        .expect("write");
+    let got = read_to_close(&mut tcp, Duration::from_secs(10)).await;
+    let text = String::from_utf8_lossy(&got);
+    let answers = text.matches("HTTP/1.1 200").count();
+    // The first request is fresh; the next 16 are pipelined and served; the 17th pipelined
+    // one is answered with `Connection: close`, and the 82 behind it are discarded.
+    assert_eq!(
+        answers as u32,
+        1 + server::watched::MAX_PIPELINED + 1,
+        "{text}"
+    );
+    assert!(text.contains("connection: close"), "{text}");
+    // A client that waits for each answer is never cut off.
+    let mut tcp = TcpStream::connect(server.addr).await.expect("tcp");
+    for _ in 0..40 {
+        tcp.write_all(&pipelined("/healthz", 1))
+            .await
+            .expect("write");
+        let mut buf = [0u8; 512];
+        let n = tcp.read(&mut buf).await.expect("answer");
+        let answer = String::from_utf8_lossy(&buf[..n]);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(!answer.contains("connection: close"), "{answer}");
+    }
 }

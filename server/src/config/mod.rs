@@ -45,6 +45,9 @@ pub struct Config {
     pub handshake_timeout: Duration,
     /// A request's body and handling must be done by then (408): trickled bodies end.
     pub request_timeout: Duration,
+    /// A write to a connection (an HTTP answer, a WebSocket frame) that makes no progress for
+    /// this long fails the connection: a peer that reads nothing is let go.
+    pub write_timeout: Duration,
     /// Largest request header section; larger gets 431.
     pub max_header_bytes: usize,
     /// With no `public_url`: build `ws_url` from the request's Host header (only behind a proxy

@@ -151,6 +151,7 @@ impl RawConfig {
             )?,
             handshake_timeout: dur("handshake_timeout", &self.handshake_timeout, SEC, 300 * SEC)?,
             request_timeout: dur("request_timeout", &self.request_timeout, SEC, 300 * SEC)?,
+            write_timeout: dur("write_timeout", &self.write_timeout, SEC, 300 * SEC)?,
             max_header_bytes: int("max_header_bytes", self.max_header_bytes, 8192, 1 << 20)?,
             trust_host_header: self.trust_host_header,
             http_rate_limit: int("http_rate_limit", self.http_rate_limit, 0, 1_000_000)?,
