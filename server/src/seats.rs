@@ -220,12 +220,14 @@ impl Seats {
         now: Instant,
     ) -> Result<(Seat, Option<IpSlot>), Refusal> {
         self.purge(now);
+        // Bans first: a kicked player reconnecting in a loop may still hold the seat through a
+        // connection that was mid-handshake at the kick; that must not let the next one in.
+        if self.is_banned(player, ip, now) {
+            return Err(Refusal::Banned);
+        }
         if let Some(guards) = self.holders.get_mut(player) {
             *guards += 1;
             return Ok((Seat::Held, None));
-        }
-        if self.is_banned(player, ip, now) {
-            return Err(Refusal::Banned);
         }
         if let Some(r) = self.reserved.remove(player) {
             self.holders.insert(player.to_owned(), 1);

@@ -145,3 +145,67 @@ async fn a_private_match_needs_its_ticket() {
         .expect("create");
     assert_eq!(refused.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn a_ban_holds_against_a_reconnect_loop() {
+    let server = TestServer::start().await;
+    let m = server.create_match(json!({})).await;
+    let login = server.login("looper").await;
+    let first = Connection::connect(&m.ws_url, &login.token, ConnectOptions::default())
+        .await
+        .expect("connect");
+    let entity = first.welcome.entity;
+    // The player reconnects as fast as it can (each connection replaces the one before), 300
+    // times at most; the kick lands in the middle.
+    let url = m.ws_url.clone();
+    let token = login.token.clone();
+    let kicked = std::sync::Arc::new(tokio::sync::Notify::new());
+    let kicked_seen = kicked.clone();
+    let looper = tokio::spawn(async move {
+        let mut after_kick = Vec::new();
+        let mut kick_at = None;
+        let mut held = Some(first);
+        for _ in 0..300 {
+            if kick_at.is_none()
+                && tokio::time::timeout(Duration::ZERO, kicked_seen.notified())
+                    .await
+                    .is_ok()
+            {
+                kick_at = Some(tokio::time::Instant::now());
+            }
+            let got = Connection::connect(&url, &token, ConnectOptions::default()).await;
+            if kick_at.is_some() {
+                after_kick.push(
+                    got.as_ref()
+                        .map(|c| c.welcome.entity)
+                        .map_err(|e| e.to_string()),
+                );
+            }
+            held = got.ok().or(held);
+            if after_kick.len() >= 50 {
+                break;
+            }
+        }
+        drop(held);
+        after_kick
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    kick(&server, &m.match_id, entity, "").await;
+    kicked.notify_one();
+    let after = looper.await.expect("looper");
+    // The kick is answered once the match has applied it (and the ban): every handshake begun
+    // after that is refused. (One already past its checks is closed with Kicked at its join:
+    // tests/it/match_logic.rs.)
+    let admitted: Vec<_> = after.iter().filter(|r| r.is_ok()).collect();
+    assert!(admitted.is_empty(), "{admitted:?} of {after:?}");
+    assert_eq!(after.len(), 50, "{after:?}");
+    eventually(
+        "no seat left for the kicked player",
+        Duration::from_secs(5),
+        || async {
+            let players = server.state.registry.get(&m.match_id).map(|h| h.players());
+            (players == Some(0)).then_some(())
+        },
+    )
+    .await;
+}

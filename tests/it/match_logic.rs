@@ -188,6 +188,13 @@ fn a_kick_closes_with_kicked_and_bans_the_player_from_this_match() {
     let b = h.join("bob");
     h.step();
     let ea = h.client(a).entity();
+    // Alice reconnects in a loop: one of her connections is past its checks (it holds her
+    // seat) but has not joined when the kick lands.
+    let (_, in_handshake) = h
+        .core()
+        .info()
+        .take_seat("alice", None, None)
+        .expect("her own seat");
     let kicked = h.apply(Command::Kick {
         entity: NetId(ea),
         ban: Duration::from_secs(60),
@@ -199,6 +206,14 @@ fn a_kick_closes_with_kicked_and_bans_the_player_from_this_match() {
     assert!(h.client(b).mirror().entity(ea).is_none());
     let refused = h.core().info().take_seat("alice", None, None);
     assert!(refused.is_err(), "banned");
+    // The connection that was mid-handshake joins after the kick: refused with Kicked, and no
+    // new entity appears.
+    let late = h.join_seated("alice", in_handshake);
+    h.step();
+    assert_eq!(h.client(late).closed, Some(CloseCode::Kicked));
+    assert!(h.client(late).welcome.is_none(), "no Welcome");
+    assert_eq!(h.world().len(), 1, "only bob's entity");
+    assert_eq!(h.core().info().players(), 1, "her seat is free");
     let nobody = h.apply(Command::Kick {
         entity: NetId(999),
         ban: Duration::ZERO,

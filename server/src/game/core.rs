@@ -228,6 +228,13 @@ impl<L: Link> MatchCore<L> {
     }
 
     fn join(&mut self, mut j: Joiner<L>, now: Instant) {
+        // A handshake that passed its checks before a kick with a ban arrives after it: it is
+        // refused here, as the handshake would refuse it now (its seat guard drops with it).
+        if self.info.banned(j.player_id.as_str(), j.seat.ip(), now) {
+            info!(match_id = %self.info.id, player_id = %j.player_id, "banned player refused at join");
+            j.link.close(CloseCode::Kicked, Flush::Now);
+            return;
+        }
         // The same player again: a reconnect within the grace, or a second connection that
         // replaces the first. Either way it takes over the entity, score and stats.
         let existing = self

@@ -39,6 +39,7 @@ use crate::game::sim::Sim;
 use crate::game::spectators::Watcher;
 use crate::lock::lock;
 use crate::metrics::Metrics;
+use crate::seats::SeatGuard;
 use crate::session::connection::with_trailer;
 
 /// What the match side and the client side of one in-memory link share.
@@ -278,6 +279,12 @@ impl Harness {
             .info()
             .take_seat(player, None, None)
             .expect("a free seat");
+        self.join_seated(player, seat)
+    }
+
+    /// A connection of `player` that took `seat` earlier (as a handshake does before the 101)
+    /// joins now.
+    pub fn join_seated(&mut self, player: &str, seat: SeatGuard) -> ConnId {
         let (conn, link) = self.connect(player);
         self.apply(Command::Join(Joiner {
             conn,

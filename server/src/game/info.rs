@@ -96,6 +96,11 @@ impl MatchInfo {
     }
 
     /// Refuses `player` and `ip` a seat in this match until `until` (a kick with a ban).
+    /// Whether `player` (or `ip`) is banned from this match now.
+    pub fn banned(&self, player: &str, ip: Option<IpAddr>, now: Instant) -> bool {
+        self.seats().banned(player, ip, now)
+    }
+
     pub fn ban(&self, player: &str, ip: Option<IpAddr>, until: Instant) {
         self.seats().ban(player, ip, until);
     }

@@ -229,11 +229,11 @@ async fn cluster_seat(
     ticket: Option<&str>,
 ) -> Result<(), Rejection> {
     let now = std::time::Instant::now();
-    if handle.seats().holds(player) {
-        return Ok(());
-    }
     if handle.seats().banned(player, ip, now) {
         return Err(Rejection::Banned);
+    }
+    if handle.seats().holds(player) {
+        return Ok(());
     }
     let ticket_ok = handle.ticket_ok(ticket);
     match cluster
