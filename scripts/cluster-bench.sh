@@ -30,7 +30,7 @@ for node in "a $A" "b $B"; do
   set -- $node
   target/release/tickwire-server --bind "127.0.0.1:$2" --node-id "$1" \
     --redis-url "redis://127.0.0.1:$RPORT" --log-level warn --set results_log= \
-    --set http_rate_limit=0 --set max_connections_per_ip=1000000 --set max_matches=100000 &
+    --set http_rate_limit=0 --set max_connections_per_ip=1000000 --set max_sockets_per_ip=1000000 --set max_matches=100000 &
   pids+=($!)
 done
 for port in $A $B; do

@@ -7,7 +7,7 @@ start_server() {
   local bin=$1 port=$2
   shift 2
   "$bin/tickwire-server" --bind "127.0.0.1:$port" --log-level warn --drain-timeout 0s \
-    --set results_log= --set max_connections_per_ip=100000 --set http_rate_limit=0 \
+    --set results_log= --set max_connections_per_ip=100000 --set max_sockets_per_ip=100000 --set http_rate_limit=0 \
     --set max_created_matches_per_ip=100000 "$@" &
   server=$!
   trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT

@@ -37,6 +37,12 @@ pub fn app(state: AppState) -> Router {
     if let Some(budget) = &state.http_budget {
         creating = creating.route_layer(rate_limit::layer(budget.clone()));
     }
+    // WebSocket handshakes have a budget of their own: a reconnect loop cannot make 400
+    // upgrades a second, and a matchmake does not use up the handshake that follows it.
+    let mut handshakes = Router::new().route("/v1/ws", get(ws_handler));
+    if let Some(budget) = &state.handshake_budget {
+        handshakes = handshakes.route_layer(rate_limit::layer(budget.clone()));
+    }
     // Actions on one match: answered by the node that runs it (routed there in a cluster).
     let one_match = Router::new()
         .route(
@@ -76,8 +82,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/matches/{id}", get(matches::one))
         .route("/v1/admin/cluster", get(cluster::admin_view))
         .route("/v1/cluster/matches", post(cluster::create_for))
-        .route("/v1/ws", get(ws_handler))
         .merge(one_match)
+        .merge(handshakes)
         .merge(creating);
     // With its own address (`metrics_bind`, e.g. an internal interface), /metrics is served
     // only there; without one it stays here, as on the default loopback bind.

@@ -154,6 +154,11 @@ impl Seats {
         self.holders.contains_key(player)
     }
 
+    /// How many guards hold `player`'s seat (their connections, handshakes and held record).
+    pub fn guards(&self, player: &str) -> u32 {
+        self.holders.get(player).copied().unwrap_or(0)
+    }
+
     /// The players holding seats, for the cluster's copy of the seats.
     pub fn holder_ids(&self) -> Vec<String> {
         self.holders.keys().cloned().collect()

@@ -37,14 +37,10 @@ pub struct AppState {
     /// session holds its connection's place until it ends.
     pub places: Arc<Places>,
     /// Requests per address to the routes that create state; `None`: no limit.
-    pub http_budget: Option<
-        Arc<
-            tower_governor::governor::GovernorConfig<
-                rate_limit::PeerIp,
-                governor::middleware::NoOpMiddleware,
-            >,
-        >,
-    >,
+    pub http_budget: Option<rate_limit::Budget>,
+    /// WebSocket handshakes per address (a budget of their own, the same size); `None`: no
+    /// limit.
+    pub handshake_budget: Option<rate_limit::Budget>,
     /// This node's membership of a cluster (`redis_url`); set by [`crate::app::serve`] once
     /// the listener's address is known.
     pub cluster: Option<Arc<Cluster>>,
@@ -111,7 +107,9 @@ impl AppState {
             recorder,
             maps,
         ));
-        let http_budget = rate_limit::budget(config.http_rate_limit, config.http_rate_burst);
+        let (rate, burst) = (config.http_rate_limit, config.http_rate_burst);
+        let http_budget = rate_limit::budget(rate, burst, axum::http::Method::POST);
+        let handshake_budget = rate_limit::budget(rate, burst, axum::http::Method::GET);
         Ok(AppState {
             config,
             auth,
@@ -121,6 +119,7 @@ impl AppState {
             tls,
             places,
             http_budget,
+            handshake_budget,
             cluster: None,
             conn_ids: Arc::new(AtomicU64::new(1)),
         })

@@ -229,3 +229,99 @@ async fn empty_matches_do_not_tick_until_someone_joins() {
     tests::snapshots(&mut c, 3, Duration::from_secs(5)).await;
     assert!(server.state.metrics.ticks.load(Relaxed) >= 3);
 }
+
+/// `n` handshakes of `token` to `match_id` at once (raw, held open); their status codes and
+/// error codes.
+async fn handshake_storm(
+    server: &TestServer,
+    token: &str,
+    match_id: &str,
+    n: usize,
+) -> (Vec<(u16, String)>, Vec<tests::raw::Upgraded>) {
+    let tries = (0..n).map(|_| tests::raw::upgrade(server.addr, token, match_id, "tickwire.v3"));
+    let mut answers = Vec::new();
+    let mut open = Vec::new();
+    for up in futures_util::future::join_all(tries).await {
+        let mut up = up.expect("an answer");
+        let mut text = String::from_utf8_lossy(&up.rest).into_owned();
+        if up.status() != 101 {
+            let length: usize = up
+                .header("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = up.rest.clone();
+            body.resize(length.max(body.len()), 0);
+            let have = up.rest.len();
+            if have < length {
+                use tokio::io::AsyncReadExt;
+                up.tcp
+                    .read_exact(&mut body[have..])
+                    .await
+                    .expect("the error body");
+            }
+            text = String::from_utf8_lossy(&body).into_owned();
+        }
+        let code = text
+            .split("\"error\":\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        answers.push((up.status(), code));
+        open.push(up);
+    }
+    (answers, open)
+}
+
+#[tokio::test]
+async fn websocket_handshakes_have_a_budget_of_their_own() {
+    let server = TestServer::start_with(|c| {
+        c.http_rate_limit = 2;
+        c.http_rate_burst = 10;
+    })
+    .await;
+    let m = server.create_match(json!({ "tick_rate": 1 })).await;
+    let login = server.login("storm").await;
+    let (answers, _open) = handshake_storm(&server, &login.token, &m.match_id, 40).await;
+    let upgraded = answers.iter().filter(|(s, _)| *s == 101).count();
+    let budgeted = answers
+        .iter()
+        .filter(|(s, e)| *s == 429 && e == "too_many_requests")
+        .count();
+    assert!((1..=10).contains(&upgraded), "{answers:?}");
+    assert!(budgeted >= 30, "{answers:?}");
+    // The matchmake and login budget is another one: still there.
+    let (status, _, _) = call(
+        &server,
+        Method::POST,
+        "/v1/matchmake",
+        Some(&login.token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_reconnect_storm_of_one_player_is_held_to_the_per_address_cap() {
+    let server = TestServer::start_with(|c| c.max_connections_per_ip = 4).await;
+    // At 1 Hz the joins wait for the next tick, so the storm's handshakes all hold the seat at
+    // once, as a storm against a busy match does.
+    let m = server.create_match(json!({ "tick_rate": 1 })).await;
+    let login = server.login("storm").await;
+    let first = Connection::connect(&m.ws_url, &login.token, ConnectOptions::default())
+        .await
+        .expect("connect");
+    let (answers, open) = handshake_storm(&server, &login.token, &m.match_id, 30).await;
+    let upgraded = answers.iter().filter(|(s, _)| *s == 101).count();
+    let capped = answers
+        .iter()
+        .filter(|(s, e)| *s == 429 && e == "too_many_connections_from_address")
+        .count();
+    // One handshake may go past the cap to take the seat back (the old connection's place is
+    // given back when it takes over); the others need places of their own: 3 are left.
+    assert!(upgraded <= 1 + 3, "{answers:?}");
+    assert_eq!(upgraded + capped, 30, "{answers:?}");
+    assert!(server.state.registry.per_ip.held(tests::tcp::loopback(1)) <= 4 + 1);
+    drop((first, open));
+}

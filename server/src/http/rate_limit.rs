@@ -1,5 +1,5 @@
-//! Per-address request budgets on the routes that create state (guest login, matchmake, create
-//! match): tower_governor (GCRA, keyed by the peer's IP address), answered 429 with
+//! Per-address request budgets: one on the routes that create state (guest login, matchmake,
+//! create match), one of its own on WebSocket handshakes: tower_governor (GCRA, keyed by the peer's IP address), answered 429 with
 //! `Retry-After` in the usual error shape.
 
 use std::net::IpAddr;
@@ -33,9 +33,12 @@ impl KeyExtractor for PeerIp {
     }
 }
 
-/// The shared budget: `per_second` POST requests per address after a burst of `burst`.
-/// `None` when `per_second` is 0 (no limit).
-pub fn budget(per_second: u32, burst: u32) -> Option<Arc<GovernorConfig<PeerIp, NoOpMiddleware>>> {
+/// A budget per address.
+pub type Budget = Arc<GovernorConfig<PeerIp, NoOpMiddleware>>;
+
+/// A budget of `per_second` requests per address, after a burst of `burst`, counting only
+/// requests of `method`. `None` when `per_second` is 0 (no limit).
+pub fn budget(per_second: u32, burst: u32, method: Method) -> Option<Budget> {
     if per_second == 0 {
         return None;
     }
@@ -43,15 +46,13 @@ pub fn budget(per_second: u32, burst: u32) -> Option<Arc<GovernorConfig<PeerIp, 
         .key_extractor(PeerIp)
         .period(Duration::from_secs(1) / per_second)
         .burst_size(burst.max(1))
-        .methods(vec![Method::POST])
+        .methods(vec![method])
         .finish()
         .map(Arc::new)
 }
 
 /// The layer for `config`.
-pub fn layer(
-    config: Arc<GovernorConfig<PeerIp, NoOpMiddleware>>,
-) -> tower_governor::GovernorLayer<PeerIp, NoOpMiddleware, Body> {
+pub fn layer(config: Budget) -> tower_governor::GovernorLayer<PeerIp, NoOpMiddleware, Body> {
     tower_governor::GovernorLayer::new(config).error_handler(refusal)
 }
 

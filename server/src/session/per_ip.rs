@@ -47,6 +47,12 @@ impl PerIp {
         })
     }
 
+    /// Places `ip` holds now.
+    pub fn held(&self, ip: IpAddr) -> u32 {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts.get(&ip).copied().unwrap_or(0)
+    }
+
     /// A slot for `ip` even past the cap: for a player taking back a seat they hold (its old
     /// slot is given back when the new connection takes over).
     pub fn acquire_over_cap(self: &Arc<Self>, ip: IpAddr) -> IpSlot {

@@ -115,11 +115,13 @@ pub async fn ws_handler(
     };
     // The connection's place under its address's cap: the one its reservation kept, or a new
     // one. A player taking back a seat they hold may go past the cap for a moment (the old
-    // connection's place is given back when this one takes over).
+    // connection's place is given back when this one takes over), but only with one
+    // connection at a time: a second handshake in flight for the same seat needs a place of
+    // its own, so a reconnect storm is held to the cap.
     if let Some(ip) = ip
         && !guard.has_ip_place()
     {
-        let slot = if seat == Seat::Held {
+        let slot = if seat == Seat::Held && handle.seats().guards(&claims.sub) <= 2 {
             Some(state.registry.per_ip.acquire_over_cap(ip))
         } else {
             state.registry.acquire_ip(ip)
