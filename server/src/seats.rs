@@ -154,6 +154,11 @@ impl Seats {
         self.holders.contains_key(player)
     }
 
+    /// Whether `player` holds a seat here or has a reservation for one.
+    pub fn holds_or_reserved(&self, player: &str) -> bool {
+        self.holders.contains_key(player) || self.reserved.contains_key(player)
+    }
+
     /// How many guards hold `player`'s seat (their connections, handshakes and held record).
     pub fn guards(&self, player: &str) -> u32 {
         self.holders.get(player).copied().unwrap_or(0)

@@ -172,11 +172,17 @@ pub enum Rejection {
     /// `Sec-WebSocket-Protocol` offers `tickwire.*` versions but not the server's
     /// ([`crate::protocol::SUBPROTOCOL`]): the client would misread every frame.
     UnsupportedProtocol,
+    /// `spectate=1` with a player token from an address that already holds its share of the
+    /// match's spectator places (an eighth of `max_spectators`, at least two).
+    SpectatorsFromAddress,
+    /// `spectate=1` with a player token that holds a seat (or a reservation) in the match: a
+    /// player may not watch the match they play in.
+    PlayingInMatch,
 }
 
 impl Rejection {
     /// Every rejection, in the order the metrics list them.
-    pub const ALL: [Rejection; 15] = [
+    pub const ALL: [Rejection; 17] = [
         Rejection::Draining,
         Rejection::TooManyFromAddress,
         Rejection::OriginNotAllowed,
@@ -192,14 +198,19 @@ impl Rejection {
         Rejection::TicketRequired,
         Rejection::ClusterUnavailable,
         Rejection::UnsupportedProtocol,
+        Rejection::SpectatorsFromAddress,
+        Rejection::PlayingInMatch,
     ];
 
     /// The HTTP status of the refusal.
     pub const fn status(self) -> u16 {
         match self {
             Rejection::Draining | Rejection::ClusterUnavailable => 503,
-            Rejection::TooManyFromAddress => 429,
-            Rejection::OriginNotAllowed | Rejection::Banned | Rejection::TicketRequired => 403,
+            Rejection::TooManyFromAddress | Rejection::SpectatorsFromAddress => 429,
+            Rejection::OriginNotAllowed
+            | Rejection::Banned
+            | Rejection::TicketRequired
+            | Rejection::PlayingInMatch => 403,
             Rejection::TokenMissing
             | Rejection::TokenTooLong
             | Rejection::TokenInvalid
@@ -228,6 +239,8 @@ impl Rejection {
             Rejection::TicketRequired => "ticket_required",
             Rejection::ClusterUnavailable => "cluster_unavailable",
             Rejection::UnsupportedProtocol => "unsupported_protocol",
+            Rejection::SpectatorsFromAddress => "too_many_spectators_from_address",
+            Rejection::PlayingInMatch => "playing_in_match",
         }
     }
 
@@ -249,6 +262,8 @@ impl Rejection {
             Rejection::TicketRequired => "ticket_required",
             Rejection::ClusterUnavailable => "cluster_unavailable",
             Rejection::UnsupportedProtocol => "unsupported_protocol",
+            Rejection::SpectatorsFromAddress => "spectators_from_ip",
+            Rejection::PlayingInMatch => "playing_in_match",
         }
     }
 
@@ -274,6 +289,10 @@ impl Rejection {
             Rejection::UnsupportedProtocol => {
                 "this server speaks only the protocol tickwire.v3 (Sec-WebSocket-Protocol)"
             }
+            Rejection::SpectatorsFromAddress => {
+                "this address already watches this match with as many spectators as it may"
+            }
+            Rejection::PlayingInMatch => "you play in this match: you may not also watch it",
         }
     }
 }

@@ -9,6 +9,7 @@ use rand::{Rng, SeedableRng};
 use server::game::harness::Harness;
 use server::game::messages::Command;
 use server::game::options::MatchOptions;
+use shared::close_code::CloseCode;
 use shared::delta::Entry;
 use shared::ids::ConnId;
 use shared::protocol::EndReason;
@@ -208,4 +209,37 @@ fn a_delayed_spectators_welcome_tick_is_the_last_shown_and_its_first_snapshot_fo
         first_snapshot > welcome_tick && first_snapshot <= welcome_tick + 2,
         "welcome {welcome_tick}, first snapshot {first_snapshot}"
     );
+}
+
+#[test]
+fn with_interest_management_a_player_may_not_watch_their_own_match() {
+    let options = MatchOptions {
+        interest_radius: 300,
+        ..Harness::options(30, 4)
+    };
+    let mut h = Harness::new(options);
+    let _alice = h.join("alice");
+    h.step();
+    let watching = h.watch("alice").expect("a place");
+    h.step();
+    assert_eq!(h.client(watching).closed, Some(CloseCode::Replaced));
+    assert!(h.client(watching).welcome.is_none(), "no Welcome");
+    // Watching first and joining then: the spectator connection is closed at the join.
+    let early = h.watch("bob").expect("a place");
+    h.step();
+    assert!(h.client(early).welcome.is_some());
+    let _bob = h.join("bob");
+    h.step();
+    assert_eq!(h.client(early).closed, Some(CloseCode::Replaced));
+    assert_eq!(h.core().info().spectators(), 0, "both places given back");
+}
+
+#[test]
+fn without_interest_management_a_player_may_watch_their_own_match() {
+    let mut h = Harness::new(Harness::options(30, 4));
+    let _alice = h.join("alice");
+    let watching = h.watch("alice").expect("a place");
+    h.run(3);
+    assert_eq!(h.client(watching).closed, None);
+    assert!(h.client(watching).welcome.is_some());
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use tests::raw::Upgraded;
 use tests::{TestServer, eventually, read_until, refusal, snapshots};
 use tickwire_client::{ConnectOptions, Connection, Event};
 
@@ -181,4 +182,106 @@ async fn a_spectator_token_watches_a_private_match_a_player_token_needs_the_tick
         .await
         .expect("issue");
     assert_eq!(denied.status().as_u16(), 403);
+}
+
+/// A spectator handshake of `token` from `127.0.0.n`, held open.
+async fn spectate_from(server: &TestServer, n: u8, token: &str, match_id: &str) -> Upgraded {
+    let tcp = tests::tcp::connect_from(tests::tcp::loopback(n), server.addr).await;
+    let query = format!("match={match_id}&spectate=1");
+    tests::raw::upgrade_on(tcp, server.addr, token, &query, "tickwire.v3")
+        .await
+        .expect("an answer")
+}
+
+async fn caster_token(server: &TestServer) -> String {
+    let issued: Value = server
+        .request(
+            Method::POST,
+            "/v1/admin/spectator-tokens",
+            Some(&server.admin_token()),
+        )
+        .json(&json!({ "name": "caster" }))
+        .send()
+        .await
+        .expect("issue")
+        .json()
+        .await
+        .expect("json");
+    issued["token"].as_str().expect("token").to_owned()
+}
+
+#[tokio::test]
+async fn with_interest_management_players_and_their_address_may_not_watch() {
+    let server = TestServer::start().await;
+    let m = server
+        .create_match(json!({ "interest_radius": 300, "map": "large" }))
+        .await;
+    let ada = server.login("ada").await;
+    let _playing = Connection::connect(&m.ws_url, &ada.token, ConnectOptions::default())
+        .await
+        .expect("ada plays");
+    let watch_url = format!("{}&spectate=1", server.ws_url(&m.match_id));
+    // Her own token: refused before the upgrade.
+    assert_eq!(
+        refusal(&watch_url, &ada.token).await,
+        (403, "playing_in_match".into())
+    );
+    // Another token from her address (127.0.0.1): upgraded, then closed by the match (4004).
+    let friend = server.login("friend").await;
+    let mut beside = spectate_from(&server, 1, &friend.token, &m.match_id).await;
+    assert_eq!(beside.status(), 101, "{}", beside.head);
+    let rest = std::mem::take(&mut beside.rest);
+    let mut frames = tests::raw::FrameReader::new(&mut beside.tcp, rest);
+    assert_eq!(frames.until_close().await.expect("a close"), Some(4004));
+    // From another address: watches.
+    let mut far = spectate_from(&server, 2, &friend.token, &m.match_id).await;
+    assert_eq!(far.status(), 101, "{}", far.head);
+    let mut frames = tests::raw::FrameReader::new(&mut far.tcp, std::mem::take(&mut far.rest));
+    let first = frames.next().await.expect("a frame");
+    assert_eq!(first.opcode, tests::raw::BINARY, "the Welcome");
+    // A caster from her address: watches too.
+    let caster = caster_token(&server).await;
+    let watching = Connection::connect(
+        &server.ws_url(&m.match_id),
+        &caster,
+        ConnectOptions::default(),
+    )
+    .await
+    .expect("the caster watches");
+    assert_eq!(watching.welcome.entity, 0);
+}
+
+#[tokio::test]
+async fn one_address_gets_a_share_of_the_spectator_places_and_casters_keep_theirs() {
+    let server = TestServer::start().await;
+    // 16 places: 2 per address, the last 4 for casters.
+    let m = server.create_match(json!({ "max_spectators": 16 })).await;
+    let fan = server.login("fan").await;
+    let mut open = Vec::new();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let up = spectate_from(&server, 1, &fan.token, &m.match_id).await;
+        statuses.push(up.status());
+        open.push(up);
+    }
+    assert_eq!(statuses, [101, 101, 429], "two per address");
+    assert!(open[2].head.contains("429"));
+    for n in 2..7 {
+        for _ in 0..2 {
+            let up = spectate_from(&server, n, &fan.token, &m.match_id).await;
+            assert_eq!(up.status(), 101, "{}", up.head);
+            open.push(up);
+        }
+    }
+    // 12 public spectators: a fan from a fresh address is refused, a caster is not.
+    let late = spectate_from(&server, 9, &fan.token, &m.match_id).await;
+    assert_eq!(late.status(), 409, "{}", late.head);
+    let caster = caster_token(&server).await;
+    for _ in 0..4 {
+        let up = spectate_from(&server, 1, &caster, &m.match_id).await;
+        assert_eq!(up.status(), 101, "{}", up.head);
+        open.push(up);
+    }
+    let over = spectate_from(&server, 1, &caster, &m.match_id).await;
+    assert_eq!(over.status(), 409, "{}", over.head);
 }

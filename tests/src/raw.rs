@@ -50,14 +50,26 @@ pub async fn upgrade(
     match_id: &str,
     protocols: &str,
 ) -> io::Result<Upgraded> {
-    let mut tcp = TcpStream::connect(addr).await?;
+    let tcp = TcpStream::connect(addr).await?;
+    upgrade_on(tcp, addr, token, &format!("match={match_id}"), protocols).await
+}
+
+/// [`upgrade`] on a connection the caller opened (from an address of its choice), with the
+/// whole query (`match=ID&spectate=1`).
+pub async fn upgrade_on(
+    mut tcp: TcpStream,
+    addr: SocketAddr,
+    token: &str,
+    query: &str,
+    protocols: &str,
+) -> io::Result<Upgraded> {
     let offered = if protocols.is_empty() {
         String::new()
     } else {
         format!("Sec-WebSocket-Protocol: {protocols}\r\n")
     };
     let req = format!(
-        "GET /v1/ws?match={match_id} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
+        "GET /v1/ws?{query} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
          Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{offered}\
          Authorization: Bearer {token}\r\n\r\n"

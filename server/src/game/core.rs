@@ -251,6 +251,16 @@ impl<L: Link> MatchCore<L> {
             self.clients.insert(conn, client);
             return;
         }
+        // With interest management, whoever watched this match from the joining player's token
+        // or address stops now.
+        if self.info.options.interest_radius > 0 {
+            let closed = self.spectators.close_players_watching(
+                &j.player_id,
+                j.seat.ip(),
+                CloseCode::Replaced,
+            );
+            self.metrics.spectators.fetch_sub(closed as u64, Relaxed);
+        }
         let (entity, net_id) = self.sim.join(&j.name, &j.player_id.0);
         self.welcome(&mut j.link, &j.player_id, net_id);
         info!(match_id = %self.info.id, player_id = %j.player_id, entity = %net_id, "player joined");
@@ -263,6 +273,21 @@ impl<L: Link> MatchCore<L> {
     /// A spectator starts watching: a Welcome with no entity, then snapshots of the whole world
     /// (as far behind as the spectator delay says).
     fn watch(&mut self, mut w: Watcher<L>, now: Instant) {
+        // With interest management, a player of this match, or anyone on a player's address,
+        // may not watch it: spectators see what interest management hides from players.
+        // Casters may.
+        let ip = w.ip_slot.as_ref().map(|s| s.ip());
+        if !w.place.caster()
+            && self.info.options.interest_radius > 0
+            && self
+                .clients
+                .values()
+                .any(|c| c.player_id == w.player_id || (ip.is_some() && c.seat.ip() == ip))
+        {
+            info!(match_id = %self.info.id, player_id = %w.player_id, "a player's address may not watch its match");
+            w.link.close(CloseCode::Replaced, Flush::Now);
+            return;
+        }
         let tick = self.spectators.shown_tick(self.sim.tick());
         // Entity 0 and no area of interest: a spectator sees the whole world.
         self.welcome_as(&mut w.link, &w.player_id, (NetId(0), 0), tick);

@@ -300,7 +300,7 @@ impl Harness {
     /// A spectator connection of `player` (no entity, no seat), or `None` when the match has
     /// as many spectators as it allows.
     pub fn watch(&mut self, player: &str) -> Option<ConnId> {
-        let place = self.core.info().take_spectator_place()?;
+        let place = self.core.info().take_spectator_place(false, None).ok()?;
         let (conn, link) = self.connect(player);
         self.apply(Command::Watch(Watcher {
             conn,

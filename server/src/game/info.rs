@@ -34,7 +34,7 @@ pub struct MatchInfo {
     pub ticket: Option<String>,
     seats: Arc<Mutex<Seats>>,
     /// Spectator places taken (connected spectators and handshakes on their way in).
-    spectators: Arc<AtomicU32>,
+    spectators: Arc<Mutex<SpectatorCounts>>,
     record: Mutex<Option<MatchRecord>>,
 }
 
@@ -59,7 +59,7 @@ impl MatchInfo {
                 usize::from(options.max_players),
                 seat_ttl,
             ))),
-            spectators: Arc::new(AtomicU32::new(0)),
+            spectators: Arc::default(),
             record: Mutex::new(None),
             options,
         }
@@ -118,20 +118,47 @@ impl MatchInfo {
     }
 
     /// A spectator's place, if the match has fewer than `max_spectators` and has not ended.
-    pub fn take_spectator_place(&self) -> Option<SpectatorPlace> {
+    pub fn take_spectator_place(
+        &self,
+        caster: bool,
+        ip: Option<IpAddr>,
+    ) -> Result<SpectatorPlace, SpectatorRefusal> {
         if self.is_ended() {
-            return None;
+            return Err(SpectatorRefusal::Full);
         }
         let cap = u32::from(self.options.max_spectators);
-        self.spectators
-            .fetch_update(Relaxed, Relaxed, |n| (n < cap).then_some(n + 1))
-            .ok()?;
-        Some(SpectatorPlace(self.spectators.clone()))
+        let mut counts = lock(&self.spectators);
+        if counts.total >= cap {
+            return Err(SpectatorRefusal::Full);
+        }
+        // Casters (spectator tokens, minted by an operator) may take any place; the public
+        // may not take the last quarter, nor more than an eighth (at least two) per address.
+        if !caster {
+            if counts.total >= cap - cap / 4 {
+                return Err(SpectatorRefusal::Full);
+            }
+            if let Some(ip) = ip
+                && counts.by_ip.get(&ip).copied().unwrap_or(0) >= (cap / 8).max(2)
+            {
+                return Err(SpectatorRefusal::AddressShare);
+            }
+        }
+        counts.total += 1;
+        let ip = ip.filter(|_| !caster);
+        if let Some(ip) = ip {
+            *counts.by_ip.entry(ip).or_insert(0) += 1;
+        }
+        drop(counts);
+        Ok(SpectatorPlace {
+            counts: self.spectators.clone(),
+            ip,
+            caster,
+        })
     }
 
     /// Spectators watching (or on their way in).
     pub fn spectators(&self) -> u32 {
-        self.spectators.load(Relaxed)
+        lock(&self.spectators).total
     }
 
     pub fn is_ended(&self) -> bool {
@@ -152,12 +179,49 @@ impl MatchInfo {
 
 /// One spectator's place under `max_spectators`, given back when dropped.
 #[derive(Debug)]
-pub struct SpectatorPlace(Arc<AtomicU32>);
+pub struct SpectatorPlace {
+    counts: Arc<Mutex<SpectatorCounts>>,
+    /// The address it counts against (none for a caster, or when unknown).
+    ip: Option<IpAddr>,
+    caster: bool,
+}
+
+impl SpectatorPlace {
+    /// Whether it was taken with a spectator token (a caster's, minted by an operator).
+    pub fn caster(&self) -> bool {
+        self.caster
+    }
+}
 
 impl Drop for SpectatorPlace {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Relaxed);
+        let mut counts = lock(&self.counts);
+        counts.total = counts.total.saturating_sub(1);
+        if let Some(ip) = self.ip
+            && let Some(n) = counts.by_ip.get_mut(&ip)
+        {
+            *n -= 1;
+            if *n == 0 {
+                counts.by_ip.remove(&ip);
+            }
+        }
     }
+}
+
+/// Spectator places taken, in all and per address (casters are not counted per address).
+#[derive(Debug, Default)]
+struct SpectatorCounts {
+    total: u32,
+    by_ip: std::collections::HashMap<IpAddr, u32>,
+}
+
+/// Why a spectator got no place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpectatorRefusal {
+    /// Every place it may take is taken (the last quarter is kept for casters).
+    Full,
+    /// Its address holds its share (an eighth of `max_spectators`, at least two).
+    AddressShare,
 }
 
 /// Equal without an early exit, so a ticket cannot be guessed a byte at a time by timing.

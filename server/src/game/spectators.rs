@@ -41,6 +41,18 @@ pub struct Spectator<L> {
     _ip_slot: Option<IpSlot>,
 }
 
+impl<L> Spectator<L> {
+    /// A caster (a spectator token) rather than a player token watching.
+    pub fn caster(&self) -> bool {
+        self._place.caster()
+    }
+
+    /// The address it came from, when known.
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        self._ip_slot.as_ref().map(IpSlot::ip)
+    }
+}
+
 /// Something spectators are shown once it is `delay` old.
 enum Pending {
     Frame(Frame),
@@ -274,6 +286,28 @@ impl<L: Link> Spectators<L> {
         }
         self.bodies.clear();
         too_slow
+    }
+
+    /// Closes, with `code`, the spectators who are not casters and are `player` or come from
+    /// `ip` (a player of the match is on that address); how many.
+    pub fn close_players_watching(
+        &mut self,
+        player: &PlayerId,
+        ip: Option<std::net::IpAddr>,
+        code: CloseCode,
+    ) -> usize {
+        let watching: Vec<ConnId> = self
+            .list
+            .iter()
+            .filter(|(_, s)| {
+                !s.caster() && (s.player_id == *player || (ip.is_some() && s.ip() == ip))
+            })
+            .map(|(c, _)| *c)
+            .collect();
+        for conn in &watching {
+            self.close(*conn, code);
+        }
+        watching.len()
     }
 
     /// Closes a spectator (too slow).

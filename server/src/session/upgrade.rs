@@ -16,6 +16,7 @@ use crate::auth::bearer::{from_authorization, from_subprotocols, offered_subprot
 use crate::auth::token::Claims;
 use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
+use crate::game::info::SpectatorRefusal;
 use crate::http::path::ApiQuery;
 use crate::listener::{ConnSlot, Peer};
 use crate::registry::{MatchHandle, Seat};
@@ -163,12 +164,26 @@ fn spectator_place(
     {
         return Err(Rejection::Banned);
     }
-    if claims.kind != TokenKind::Spectator && !handle.ticket_ok(ticket) {
+    let caster = claims.kind == TokenKind::Spectator;
+    if !caster && !handle.ticket_ok(ticket) {
         return Err(Rejection::TicketRequired);
     }
+    // With interest management, watching the match you play in shows what your own view
+    // hides: a player token holding a seat or a reservation here may not. (A player on the
+    // same address is caught by the match itself, which sees every address:
+    // `MatchCore::watch`.) Without it, players already see the whole world.
+    if !caster
+        && handle.options.interest_radius > 0
+        && handle.seats().holds_or_reserved(&claims.sub)
+    {
+        return Err(Rejection::PlayingInMatch);
+    }
     let place = handle
-        .take_spectator_place()
-        .ok_or(Rejection::SpectatorsFull)?;
+        .take_spectator_place(caster, ip)
+        .map_err(|why| match why {
+            SpectatorRefusal::Full => Rejection::SpectatorsFull,
+            SpectatorRefusal::AddressShare => Rejection::SpectatorsFromAddress,
+        })?;
     let ip_slot = match ip {
         Some(ip) => Some(
             state
