@@ -243,3 +243,74 @@ fn without_interest_management_a_player_may_watch_their_own_match() {
     assert_eq!(h.client(watching).closed, None);
     assert!(h.client(watching).welcome.is_some());
 }
+
+#[test]
+fn the_delay_queue_holds_nothing_unwatched_and_stays_within_its_budget() {
+    const RATE: u16 = 240;
+    let options = MatchOptions {
+        spectator_delay_ms: 2000,
+        max_players: 16,
+        ..Harness::options(RATE, 7)
+    };
+    let mut h = Harness::new(options);
+    let mut rng = StdRng::seed_from_u64(7);
+    let players: Vec<ConnId> = (0..16).map(|i| h.join(&format!("p{i}"))).collect();
+    for _ in 0..240 {
+        play(&mut h, &players, &mut rng);
+        h.step();
+    }
+    assert_eq!(h.core().spectator_queue_bytes(), 0, "nobody watches");
+    // 48 KiB for 2 s of 16 firing players at 240 Hz: the frames must be thinned.
+    let budget = 48 << 10;
+    h.core_mut().limit_spectator_queue(budget);
+    let fan = h.watch("fan").expect("a place");
+    let mut peak = 0;
+    for _ in 0..1200 {
+        play(&mut h, &players, &mut rng);
+        h.step();
+        peak = peak.max(h.core().spectator_queue_bytes());
+    }
+    assert!(peak <= budget, "{peak} over {budget}");
+    assert!(peak > budget / 2, "it fills while watched: {peak}");
+    let seen = &h.client(fan).snapshot_ticks;
+    let gaps: Vec<u32> = seen.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.iter().all(|g| *g > 1), "thinned evenly: {gaps:?}");
+    // No event is lost to the thinning: every event players were sent between the fan's first
+    // and last shown ticks reached the fan.
+    let (first, last) = (seen[0], seen[seen.len() - 1]);
+    let fan_events: Vec<String> = h
+        .client(fan)
+        .events
+        .iter()
+        .map(|e| format!("{e:?}"))
+        .collect();
+    let in_window = |e: &&shared::protocol::GameEvent| {
+        let t = event_tick(e);
+        t > first && t <= last
+    };
+    let sent: Vec<String> = h
+        .client(players[0])
+        .events
+        .iter()
+        .filter(in_window)
+        .map(|e| format!("{e:?}"))
+        .collect();
+    assert!(!sent.is_empty(), "the players fought");
+    for e in &sent {
+        assert!(fan_events.contains(e), "{e} missing");
+    }
+    // The last spectator leaves: the queue goes.
+    h.leave(fan);
+    h.step();
+    assert_eq!(h.core().spectator_queue_bytes(), 0);
+}
+
+/// The tick an event happened at.
+fn event_tick(e: &shared::protocol::GameEvent) -> u32 {
+    use shared::protocol::GameEvent;
+    match e {
+        GameEvent::Kill { tick, .. }
+        | GameEvent::Hit { tick, .. }
+        | GameEvent::Rail { tick, .. } => *tick,
+    }
+}

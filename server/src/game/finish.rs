@@ -115,6 +115,16 @@ impl<L: Link> MatchCore<L> {
             .flatten()
     }
 
+    /// What the spectator delay queue holds now, estimated in bytes.
+    pub fn spectator_queue_bytes(&self) -> usize {
+        self.spectators.queued_bytes()
+    }
+
+    /// Sets the spectator delay queue's byte budget (default [`super::spectators::QUEUE_BYTES`]).
+    pub fn limit_spectator_queue(&mut self, bytes: usize) {
+        self.spectators.set_budget(bytes);
+    }
+
     /// Shows spectators what is due at `now`.
     pub fn show_spectators(&mut self, now: std::time::Instant) {
         let slow = self.timing.slow_limit;

@@ -107,6 +107,8 @@ pub struct SimClient {
     mirror: Option<Mirror>,
     /// Every snapshot tick it applied, in order.
     pub snapshot_ticks: Vec<u32>,
+    /// Every game event its snapshots carried, in order.
+    pub events: Vec<shared::protocol::GameEvent>,
     /// MatchSettings received: (from tick, tick rate, snapshot interval).
     pub settings: Vec<(u32, u16, u16)>,
     pub ended: Option<MatchEnded>,
@@ -184,6 +186,7 @@ impl SimClient {
                     .apply(&snap)
                     .expect("snapshots apply to the mirror");
                 self.snapshot_ticks.push(tick);
+                self.events.extend_from_slice(&snap.events);
             }
             ServerMsg::MatchSettings {
                 tick,
@@ -336,6 +339,7 @@ impl Harness {
                 welcome: None,
                 mirror: None,
                 snapshot_ticks: Vec::new(),
+                events: Vec::new(),
                 settings: Vec::new(),
                 ended: None,
                 closed: None,
@@ -462,6 +466,11 @@ impl Harness {
 
     pub fn core(&self) -> &MatchCore<MemLink> {
         &self.core
+    }
+
+    /// The core, to change what only tests change (the spectator queue's budget).
+    pub fn core_mut(&mut self) -> &mut MatchCore<MemLink> {
+        &mut self.core
     }
 
     /// Why the match ended, once it has.

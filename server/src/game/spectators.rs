@@ -2,7 +2,10 @@
 //! (entity 0) and snapshots of the whole world like a player with interest management off,
 //! capped per match (`max_spectators`). With `spectator_delay_ms` they see the match that far
 //! behind: frames (and timing changes) wait in a queue until they are old enough, so a
-//! spectator cannot tell a player what is happening now.
+//! spectator cannot tell a player what is happening now. The queue exists only while someone
+//! watches (the first spectator's first snapshot comes one delay after it joined), and holds at
+//! most [`QUEUE_BYTES`]: past what fits, frames are thinned evenly (every k-th kept), and the
+//! events of those left out ride on the next kept one.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -16,6 +19,16 @@ use crate::game::history::{EncodeScratch, Frame, History};
 use crate::game::info::SpectatorPlace;
 use crate::game::link::{Flush, Link, Outgoing, Undelivered};
 use crate::session::per_ip::IpSlot;
+
+/// The most a match's delay queue holds, estimated from what its frames own (16 MiB: 120 s of
+/// a 32-player 60 Hz match fits whole).
+pub const QUEUE_BYTES: usize = 16 << 20;
+
+/// A queued frame's cost: its entities, its events and the queue's own entry.
+fn frame_bytes(f: &Frame) -> usize {
+    64 + f.entities.len() * std::mem::size_of::<shared::delta::Entry>()
+        + f.events.len() * std::mem::size_of::<shared::protocol::GameEvent>()
+}
 
 /// A connection entering the match as a spectator, with the place its handshake took.
 pub struct Watcher<L> {
@@ -71,6 +84,12 @@ pub struct Spectators<L> {
     names: HashMap<u32, String>,
     scratch: EncodeScratch,
     bodies: Vec<(u32, Bytes)>,
+    /// What the queued frames cost ([`frame_bytes`]), and the most they may.
+    queued_bytes: usize,
+    budget: usize,
+    /// Frames offered to the queue, for thinning; events of frames left out.
+    offered: u64,
+    carried: Vec<shared::protocol::GameEvent>,
 }
 
 impl<L: Link> Spectators<L> {
@@ -83,7 +102,21 @@ impl<L: Link> Spectators<L> {
             names: HashMap::new(),
             scratch: EncodeScratch::default(),
             bodies: Vec::new(),
+            queued_bytes: 0,
+            budget: QUEUE_BYTES,
+            offered: 0,
+            carried: Vec::new(),
         }
+    }
+
+    /// Sets the queue's byte budget (tests use a small one to see it hold).
+    pub fn set_budget(&mut self, bytes: usize) {
+        self.budget = bytes;
+    }
+
+    /// What the delay queue holds now, estimated ([`frame_bytes`]).
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
     }
 
     pub fn len(&self) -> usize {
@@ -155,6 +188,11 @@ impl<L: Link> Spectators<L> {
             }
             return self.send(live, arena, name_of, slow_limit);
         }
+        if self.list.is_empty() {
+            // Nobody delayed is watching: keep nothing. The next spectator starts a new queue.
+            self.forget_queue();
+            return Vec::new();
+        }
         if let Some(f) = live.latest() {
             for (id, _) in f.entities.iter() {
                 if !self.names.contains_key(id) {
@@ -164,15 +202,46 @@ impl<L: Link> Spectators<L> {
                     }
                 }
             }
-            let copy = Frame {
-                tick: f.tick,
-                tick_rate: f.tick_rate,
-                entities: f.entities.clone(),
-                events: f.events.clone(),
-            };
-            self.pending.push_back((now, Pending::Frame(copy)));
+            self.queue(f, now);
         }
         self.release(now, arena, slow_limit)
+    }
+
+    /// Queues `f` if it fits: every k-th frame is kept, k chosen so a whole delay of frames
+    /// this size fits the budget; a frame over the budget anyway waits for room. The events of
+    /// a frame left out go with the next one kept.
+    fn queue(&mut self, f: &Frame, now: Instant) {
+        let bytes = frame_bytes(f);
+        let per_second = f64::from(f.tick_rate.max(1));
+        let whole_delay = bytes as f64 * per_second * self.delay.as_secs_f64();
+        let stride = (whole_delay / self.budget.max(1) as f64).ceil().max(1.0) as u64;
+        self.offered += 1;
+        let room = self.queued_bytes + bytes <= self.budget;
+        if !self.offered.is_multiple_of(stride) || !room {
+            self.carried.extend_from_slice(&f.events);
+            return;
+        }
+        let mut events = std::mem::take(&mut self.carried);
+        events.extend_from_slice(&f.events);
+        let copy = Frame {
+            tick: f.tick,
+            tick_rate: f.tick_rate,
+            entities: f.entities.clone(),
+            events,
+        };
+        self.queued_bytes += frame_bytes(&copy);
+        self.pending.push_back((now, Pending::Frame(copy)));
+    }
+
+    /// Drops the queue and what was shown (nobody is watching).
+    fn forget_queue(&mut self) {
+        if !self.pending.is_empty() || self.shown.latest().is_some() {
+            self.pending.clear();
+            self.shown = History::default();
+            self.names.clear();
+            self.carried.clear();
+            self.queued_bytes = 0;
+        }
     }
 
     /// Whether something waits to be shown (a delayed match keeps spectators after its end
@@ -198,6 +267,7 @@ impl<L: Link> Spectators<L> {
             };
             match item {
                 Pending::Frame(f) => {
+                    self.queued_bytes = self.queued_bytes.saturating_sub(frame_bytes(&f));
                     self.shown.push(f);
                     fresh = true;
                 }
