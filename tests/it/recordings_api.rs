@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use server::record::store::{path_of, stem};
 use shared::protocol::EndReason;
 use tests::{TestServer, read_until};
 use tickwire_client::Event;
@@ -66,7 +67,8 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
         player_ids,
     } = play(&server).await;
     // Told it ended: the file is already there under its final name.
-    let file = dir.join(format!("{id}.twrec"));
+    // A match a player created is filed with its creator's key (127.0.0.1 here).
+    let file = dir.join(format!("{}.twrec", stem(&id, Some("127.0.0.1"))));
     let bytes = std::fs::read(&file).expect("recorded before MatchEnded");
     let v = server::record::replay::verify(&bytes).expect("replays");
     assert_eq!(v.ending.results, results);
@@ -153,7 +155,10 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    let mut want = vec![format!("{second}.twrec"), format!("{third}.twrec")];
+    let mut want = vec![
+        format!("{}.twrec", stem(&second, Some("127.0.0.1"))),
+        format!("{}.twrec", stem(&third, Some("127.0.0.1"))),
+    ];
     want.sort();
     assert_eq!(left, want);
 
@@ -197,7 +202,7 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
         .await
         .expect("delete");
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    assert!(!dir.join(format!("{third}.twrec")).exists());
+    assert!(server::record::store::path_of(&dir, &third).is_none());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -221,4 +226,62 @@ async fn without_record_dir_the_recordings_api_says_recording_is_off() {
     assert_eq!(one.status(), StatusCode::NOT_FOUND);
     let body: Value = one.json().await.expect("json");
     assert_eq!(body["error"], "recording_off");
+}
+
+/// Plays a matchmade match (no creator) until an operator ends it; its id.
+async fn play_matchmade(server: &TestServer) -> String {
+    let login = server.login("mm").await;
+    let ticket = server.api.matchmake(&login.token).await.expect("matchmake");
+    let mut c = tickwire_client::Connection::connect(
+        &ticket.ws_url,
+        &login.token,
+        tickwire_client::ConnectOptions::default(),
+    )
+    .await
+    .expect("connect");
+    c.send_input(shared::rules::buttons::FIRE, 1000)
+        .await
+        .expect("input");
+    let path = format!("/v1/admin/matches/{}", ticket.match_id);
+    let ended = server
+        .request(Method::DELETE, &path, Some(&server.admin_token()))
+        .send()
+        .await
+        .expect("end");
+    assert_eq!(ended.status(), StatusCode::ACCEPTED);
+    read_until(&mut c, "match end", Duration::from_secs(10), |ev, _| {
+        matches!(ev, Event::MatchEnded(_)).then_some(())
+    })
+    .await;
+    ticket.match_id
+}
+
+#[tokio::test]
+async fn one_creator_cannot_flush_the_operators_recordings() {
+    let dir = std::env::temp_dir().join(format!("tickwire-rec-flush-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.clone();
+    let server = TestServer::start_with(move |c| {
+        c.record_dir = Some(d);
+        c.record_retention.keep = 3;
+        c.record_retention.per_creator = 2;
+    })
+    .await;
+    let operators = play_matchmade(&server).await;
+    // One address creates, joins and ends 1 s matches in a loop (5 here; 104 in 49 s in the
+    // attack).
+    let mut created = Vec::new();
+    for _ in 0..5 {
+        created.push(play(&server).await.match_id);
+    }
+    assert!(
+        path_of(&dir, &operators).is_some(),
+        "the operator's recording stays"
+    );
+    let kept: Vec<&String> = created
+        .iter()
+        .filter(|id| path_of(&dir, id).is_some())
+        .collect();
+    assert_eq!(kept, [&created[3], &created[4]], "the creator's newest two");
+    let _ = std::fs::remove_dir_all(&dir);
 }

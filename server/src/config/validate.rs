@@ -253,6 +253,12 @@ impl RawConfig {
                     Duration::ZERO,
                     100_000 * 3600 * SEC,
                 )?,
+                per_creator: int(
+                    "record_keep_per_creator",
+                    self.record_keep_per_creator,
+                    0,
+                    1_000_000,
+                )?,
             },
             max_spectators: int(
                 "max_spectators",

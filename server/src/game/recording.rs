@@ -30,7 +30,13 @@ impl<L: Link> MatchCore<L> {
     /// Records this match through `recorder` from now on (before any command is applied).
     pub fn record_with(&mut self, recorder: &Recorder) {
         let header = header(&self.info, self.sim.arena(), self.started_at_ms);
-        self.recording = Some(recorder.begin(&self.info.id, header_bytes(&header)));
+        // A match a player created is retained with that creator's (by address, else player).
+        let creator = self.info.creator.as_ref().map(|c| match c.ip {
+            Some(ip) => ip.to_string(),
+            None => c.player.clone(),
+        });
+        let bytes = header_bytes(&header);
+        self.recording = Some(recorder.begin(&self.info.id, creator.as_deref(), bytes));
         self.sim.record();
     }
 

@@ -1,5 +1,11 @@
 //! The recordings on disk: listing them (newest first), finding one by match id, and the
 //! retention rule (keep the newest `record_keep`, delete those older than `record_max_age`).
+//!
+//! Matches a player created (`POST /v1/matches`) are recorded as `ID~cKEY.twrec`, KEY a hash
+//! of the creator's address (or player id when the address is unknown), and retained apart:
+//! the newest `record_keep` of them, and of those the newest `record_keep_per_creator` per
+//! creator. A player creating and ending matches in a loop replaces only their own recordings,
+//! never the operator's (matchmade, dedicated) ones.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,6 +24,30 @@ pub struct Retention {
     pub keep: u32,
     /// Older than this are deleted (zero: no age limit).
     pub max_age: Duration,
+    /// Of the recordings of player-created matches, the newest this many per creator are kept
+    /// (0: no per-creator limit).
+    pub per_creator: u32,
+}
+
+/// The file stem of a recording: `ID`, or `ID~cKEY` for a match a player created.
+pub fn stem(id: &str, creator: Option<&str>) -> String {
+    match creator {
+        None => id.to_owned(),
+        Some(who) => format!("{id}~c{:016x}", fnv1a(who.as_bytes())),
+    }
+}
+
+/// A stable, non-reversible-looking key for a creator (FNV-1a, 64 bits).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The creator key in a recording's file name, for player-created matches.
+fn creator_of(path: &Path) -> Option<&str> {
+    let name = path.file_stem()?.to_str()?;
+    name.split_once("~c").map(|(_, key)| key)
 }
 
 /// A finished recording as the admin API lists it.
@@ -41,8 +71,20 @@ pub fn valid_id(id: &str) -> bool {
 
 /// The file of match `id`'s finished recording, if there is one.
 pub fn path_of(dir: &Path, id: &str) -> Option<PathBuf> {
+    if !valid_id(id) {
+        return None;
+    }
     let path = dir.join(format!("{id}.{EXTENSION}"));
-    (valid_id(id) && path.is_file()).then_some(path)
+    if path.is_file() {
+        return Some(path);
+    }
+    // A player-created match's file carries its creator's key after the id.
+    let prefix = format!("{id}~c");
+    finished(dir).ok()?.into_iter().map(|f| f.0).find(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(&prefix))
+    })
 }
 
 fn finished(dir: &Path) -> std::io::Result<Vec<(PathBuf, SystemTime, u64)>> {
@@ -106,8 +148,23 @@ pub fn list(dir: &Path) -> std::io::Result<Vec<RecordingSummary>> {
 /// Deletes the finished recordings the rule does not keep; returns how many.
 pub fn apply_retention(dir: &Path, rule: &Retention, now: SystemTime) -> std::io::Result<usize> {
     let mut deleted = 0;
-    for (i, (path, modified, _)) in finished(dir)?.into_iter().enumerate() {
-        let too_many = rule.keep > 0 && i >= rule.keep as usize;
+    // Newest first: count each pool (the operator's, the players') and each creator as we go.
+    let (mut operators, mut created) = (0u32, 0u32);
+    let mut per_creator: std::collections::HashMap<String, u32> = Default::default();
+    for (path, modified, _) in finished(dir)? {
+        let too_many = match creator_of(&path) {
+            None => {
+                operators += 1;
+                rule.keep > 0 && operators > rule.keep
+            }
+            Some(key) => {
+                created += 1;
+                let mine = per_creator.entry(key.to_owned()).or_insert(0);
+                *mine += 1;
+                (rule.keep > 0 && created > rule.keep)
+                    || (rule.per_creator > 0 && *mine > rule.per_creator)
+            }
+        };
         let too_old = !rule.max_age.is_zero()
             && now.duration_since(modified).unwrap_or_default() > rule.max_age;
         if too_many || too_old {
@@ -139,6 +196,7 @@ mod tests {
         let keep_three = Retention {
             keep: 3,
             max_age: Duration::from_secs(25),
+            per_creator: 0,
         };
         assert_eq!(
             apply_retention(&dir, &keep_three, now).expect("retention"),
@@ -161,6 +219,38 @@ mod tests {
             "only recordings are touched"
         );
         assert!(path_of(&dir, "../m0").is_none() && path_of(&dir, "m0").is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn one_creator_replaces_only_their_own_recordings() {
+        let dir = std::env::temp_dir().join(format!("tickwire-creators-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let now = SystemTime::now();
+        // Oldest first: 3 of the operator's, then 10 by one creator, 1 by another.
+        let mut names = vec![stem("op0", None), stem("op1", None), stem("op2", None)];
+        names.extend((0..10).map(|i| stem(&format!("x{i}"), Some("10.0.0.9"))));
+        names.push(stem("y0", Some("10.0.0.7")));
+        let n = names.len() as u64;
+        for (i, name) in names.iter().enumerate() {
+            let p = dir.join(format!("{name}.{EXTENSION}"));
+            std::fs::write(&p, b"x").expect("write");
+            let f = std::fs::File::options().write(true).open(&p).expect("open");
+            f.set_modified(now - Duration::from_secs(n - i as u64))
+                .expect("mtime");
+        }
+        let rule = Retention {
+            keep: 4,
+            max_age: Duration::ZERO,
+            per_creator: 2,
+        };
+        // x0..x7 go (over 2 for their creator); the operator's three and y0 stay.
+        assert_eq!(apply_retention(&dir, &rule, now).expect("retention"), 8);
+        for id in ["op0", "op1", "op2", "x8", "x9", "y0"] {
+            assert!(path_of(&dir, id).is_some(), "{id} kept");
+        }
+        assert!(path_of(&dir, "x7").is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

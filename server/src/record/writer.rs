@@ -81,10 +81,12 @@ impl Recorder {
         Ok(Recorder { tx, pending })
     }
 
-    /// Starts the recording of match `id` with its file's first bytes.
-    pub fn begin(&self, id: &str, header: Vec<u8>) -> MatchRecording {
+    /// Starts the recording of match `id` with its file's first bytes. `creator` (an address
+    /// or a player id) for a match a player created: its file is retained with theirs
+    /// ([`store::stem`]).
+    pub fn begin(&self, id: &str, creator: Option<&str>, header: Vec<u8>) -> MatchRecording {
         let mut rec = MatchRecording {
-            id: id.to_owned(),
+            id: store::stem(id, creator),
             tx: self.tx.clone(),
             pending: self.pending.clone(),
             abandoned: false,
@@ -282,10 +284,11 @@ mod tests {
         let retention = Retention {
             keep: 0,
             max_age: std::time::Duration::ZERO,
+            per_creator: 0,
         };
         let recorder =
             Recorder::start(&dir, retention, Arc::new(Metrics::default())).expect("start");
-        let mut done = recorder.begin("m1", b"head".to_vec());
+        let mut done = recorder.begin("m1", None, b"head".to_vec());
         done.append(b"-one".to_vec());
         let path = done
             .finish(b"-two".to_vec())
@@ -296,11 +299,11 @@ mod tests {
         assert_eq!(std::fs::read(&path).expect("file"), b"head-one-two");
         assert!(!dir.join("m1.twrec.part").exists());
 
-        let mut left = recorder.begin("m2", b"head".to_vec());
+        let mut left = recorder.begin("m2", None, b"head".to_vec());
         left.append(b"-one".to_vec());
         drop(left);
         // The writer handles messages in order: once m3 is finished, m2's were handled.
-        let m3 = recorder.begin("m3", Vec::new());
+        let m3 = recorder.begin("m3", None, Vec::new());
         m3.finish(Vec::new())
             .blocking_recv()
             .expect("answer")
@@ -311,9 +314,9 @@ mod tests {
         );
         assert_eq!(recorder.pending.load(Relaxed), 0, "nothing left pending");
 
-        let unplayed = recorder.begin("m4", b"head".to_vec());
+        let unplayed = recorder.begin("m4", None, b"head".to_vec());
         unplayed.discard();
-        let m5 = recorder.begin("m5", Vec::new());
+        let m5 = recorder.begin("m5", None, Vec::new());
         m5.finish(Vec::new())
             .blocking_recv()
             .expect("answer")
