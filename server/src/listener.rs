@@ -156,12 +156,13 @@ pub async fn serve(
         // connection rebuilt every route: ~3 KiB and a few hundred allocations each.)
         let router = router.clone();
         let pipelining = Arc::new(Pipelining::default());
-        let reads = pipelining.reads().clone();
+        let watch = pipelining.watch().clone();
         let service = TowerToHyperService::new(tower::service_fn(
             move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(Peer(peer));
                 req.extensions_mut().insert(Reached(local));
                 req.extensions_mut().insert(slot.clone());
+                req.extensions_mut().insert(pipelining.watch().clone());
                 let close = pipelining.over_cap();
                 let answer = router.clone().call(req.map(axum::body::Body::new));
                 async move {
@@ -192,10 +193,10 @@ pub async fn serve(
                 ) {
                     return debug!(%peer, "nothing sent within the handshake timeout");
                 }
-                let tcp = Watched::new(Lingering::new(tcp, held), limits.write_timeout, &reads);
+                let tcp = Watched::new(Lingering::new(tcp, held), limits.write_timeout, &watch);
                 return serve_io(TokioIo::new(tcp), service, limits, peer).await;
             };
-            let tcp = Watched::new(Lingering::new(tcp, held), limits.write_timeout, &reads);
+            let tcp = Watched::new(Lingering::new(tcp, held), limits.write_timeout, &watch);
             match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
                 Ok(Ok(stream)) => serve_io(TokioIo::new(stream), service, limits, peer).await,
                 Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),

@@ -11,6 +11,7 @@ mod connection_flood;
 mod deadlines;
 mod determinism;
 mod faults;
+mod fragments;
 mod handshake;
 mod hostile;
 mod http_surface;

@@ -50,6 +50,8 @@ pub struct Session {
     pub role: Role,
     /// This connection's place under `max_connections`, given back when the session ends.
     pub _slot: Option<crate::listener::ConnSlot>,
+    /// The socket's frame count (none for a session not on a listener's socket).
+    pub watch: Option<Arc<crate::watched::Watch>>,
 }
 
 /// What a connection is in its match.
@@ -109,6 +111,8 @@ pub async fn run(socket: WebSocket, s: Session) {
         epoch: Instant::now(),
         spectator,
         _slot: s._slot,
+        watch: s.watch,
+        frames_charged: 0,
     };
     let end = if handler
         .handle
@@ -150,6 +154,9 @@ struct Handler {
     /// A spectator's inputs go nowhere.
     spectator: bool,
     _slot: Option<crate::listener::ConnSlot>,
+    watch: Option<Arc<crate::watched::Watch>>,
+    /// Frames already charged to the bucket.
+    frames_charged: u32,
 }
 
 /// Waits for the match's close order. A link dropped without one (the match ended before it
@@ -322,7 +329,24 @@ impl Handler {
         if let Some(Ok(m)) = &msg
             && !matches!(m, Message::Close(_))
         {
-            match self.bucket.check(Instant::now()) {
+            // The socket counted the frames this message (and any control frames before it)
+            // came in: fragments cost what whole messages do.
+            // Each frame is charged once: frames the socket read ahead were charged with the
+            // message they arrived with.
+            let n = match &self.watch {
+                Some(w) => {
+                    let frames = w.frames();
+                    let new = frames.wrapping_sub(self.frames_charged);
+                    self.frames_charged = frames;
+                    new.min(1024)
+                }
+                None => 1,
+            };
+            match if n > 0 {
+                self.bucket.check_n(n, Instant::now())
+            } else {
+                Verdict::Allow
+            } {
                 Verdict::Allow => {}
                 Verdict::Drop => {
                     self.metrics.messages_rate_limited.fetch_add(1, Relaxed);
@@ -354,6 +378,10 @@ impl Handler {
             Some(Ok(Message::Ping(_))) => return None,
             Some(Ok(Message::Close(_))) => return Some(End::Left),
             None => return Some(End::Gone),
+            Some(Err(_)) if self.watch.as_ref().is_some_and(|w| w.too_fragmented()) => {
+                info!(match_id = %self.handle.id, player_id = %self.player_id, "a message in too many fragments: protocol error");
+                return Some(End::Close(CloseCode::ProtocolError));
+            }
             Some(Err(e)) => {
                 debug!(match_id = %self.handle.id, player_id = %self.player_id, error = %e, "read error");
                 return Some(if is_peer_gone(e) {

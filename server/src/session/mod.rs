@@ -1,6 +1,7 @@
 //! WebSocket sessions: the checked handshake and the per-connection task.
 
 pub mod connection;
+pub mod frames;
 pub mod link;
 pub mod per_ip;
 pub mod rate_limit;

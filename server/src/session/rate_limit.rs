@@ -56,6 +56,20 @@ impl TokenBucket {
         }
     }
 
+    /// [`TokenBucket::check`] for something that costs `n` tokens (a message that came in `n`
+    /// frames): the worst verdict of the `n`.
+    pub fn check_n(&mut self, n: u32, now: Instant) -> Verdict {
+        let mut worst = Verdict::Allow;
+        for _ in 0..n.max(1) {
+            match self.check(now) {
+                Verdict::Close => return Verdict::Close,
+                Verdict::Drop => worst = Verdict::Drop,
+                Verdict::Allow => {}
+            }
+        }
+        worst
+    }
+
     /// Takes a token if there is one.
     pub fn allow(&mut self, now: Instant) -> bool {
         let refill = now.saturating_duration_since(self.last).as_secs_f64() * self.rate;

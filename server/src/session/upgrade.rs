@@ -23,6 +23,7 @@ use crate::registry::{MatchHandle, Seat};
 use crate::session::WRITE_BUFFER_CAP;
 use crate::session::connection::{self, Role, Session};
 use crate::state::AppState;
+use crate::watched::Watch;
 
 /// Bytes tungstenite reads into per `read` call. Its default (128 KiB) is zero-filled before
 /// every read, which cost 40 % of the server's CPU under 512 bots (perf: `memset`) and 128 KiB
@@ -62,9 +63,11 @@ pub async fn ws_handler(
     ApiQuery(params): ApiQuery<WsParams>,
     peer: Option<axum::Extension<Peer>>,
     slot: Option<axum::Extension<ConnSlot>>,
+    watch: Option<axum::Extension<Arc<Watch>>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let slot = (slot, watch);
     if state.drain.is_draining() {
         return reject(&state, Rejection::Draining);
     }
@@ -203,9 +206,17 @@ fn upgrade(
     handle: Arc<MatchHandle>,
     claims: Claims,
     role: Role,
-    slot: Option<axum::Extension<ConnSlot>>,
+    (slot, watch): (
+        Option<axum::Extension<ConnSlot>>,
+        Option<axum::Extension<Arc<Watch>>>,
+    ),
 ) -> Response {
     let limit = state.config.max_message_bytes;
+    let watch = watch.map(|axum::Extension(w)| w);
+    // Before the 101 goes out: from the client's next byte on, its frames are counted.
+    if let Some(w) = &watch {
+        w.websocket();
+    }
     let handle_rate = handle.options.tick_rate;
     let session = Session {
         conn: state.next_conn_id(),
@@ -221,6 +232,7 @@ fn upgrade(
         keepalive_timeout: state.config.keepalive_timeout,
         role,
         _slot: slot.map(|axum::Extension(s)| s),
+        watch,
     };
     ws.protocols([SUBPROTOCOL])
         .read_buffer_size(READ_BUFFER)
