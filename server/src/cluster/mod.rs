@@ -277,6 +277,26 @@ impl Cluster {
             .map(|(match_id, ws_base)| Placement { match_id, ws_base }))
     }
 
+    /// Counts `player`'s matchmaking reservation against `ip` across the cluster (one per
+    /// player, for the reservation's time); false when the address already holds `cap`.
+    pub async fn reserve_for_address(
+        &self,
+        ip: std::net::IpAddr,
+        player: &str,
+        cap: u32,
+    ) -> Result<bool, ClusterError> {
+        let mut conn = self.conn.clone();
+        let r: redis::RedisResult<i64> = scripts::ADDRESS_RESERVE_SCRIPT
+            .arg(PREFIX)
+            .arg(ip.to_string())
+            .arg(player)
+            .arg(ms(self.seat_ttl))
+            .arg(cap)
+            .invoke_async(&mut conn)
+            .await;
+        Ok(self.note(r)? == 1)
+    }
+
     /// The owner's seat check for `player`, who holds no seat here yet.
     pub async fn take(
         &self,

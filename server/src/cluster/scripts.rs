@@ -246,6 +246,22 @@ if redis.call('GET', P .. 'creating') == ARGV[2] then redis.call('DEL', P .. 'cr
 return now
 "#;
 
+/// Counts a matchmaking reservation against its address, cluster-wide: ARGV = prefix, address,
+/// player, ttl ms, cap. A sorted set per address holds its players' reservations by expiry; the
+/// expired are dropped, the player's own is refreshed, and a new one past `cap` is refused.
+/// Returns 1 (counted) or 0 (refused).
+const ADDRESS_RESERVE: &str = r#"
+local key = P .. 'address:' .. ARGV[2]
+local ttl = tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+if not redis.call('ZSCORE', key, ARGV[3]) and redis.call('ZCARD', key) >= tonumber(ARGV[5]) then
+  return 0
+end
+redis.call('ZADD', key, now + ttl, ARGV[3])
+redis.call('PEXPIRE', key, ttl)
+return 1
+"#;
+
 fn script(body: &str) -> Script {
     Script::new(&format!("{PRELUDE}{body}"))
 }
@@ -257,3 +273,5 @@ pub(super) static NODES_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(NODES
 pub(super) static MATCHES_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(MATCHES));
 pub(super) static LEAVE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(LEAVE));
 pub(super) static UNLOCK_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(UNLOCK));
+pub(super) static ADDRESS_RESERVE_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| script(ADDRESS_RESERVE));

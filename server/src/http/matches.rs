@@ -108,6 +108,15 @@ pub async fn matchmake(
         return Err(AppError::draining());
     }
     if let Some(cluster) = &state.cluster {
+        // Reservations count against the address across the cluster, as a single server
+        // counts them against `max_connections_per_ip`.
+        if let Some(ip) = req.ip
+            && !cluster
+                .reserve_for_address(ip, &claims.sub, state.config.max_connections_per_ip)
+                .await?
+        {
+            return Err(shared::api::Rejection::TooManyFromAddress.into());
+        }
         let ticket = crate::cluster::matchmaker::matchmake(&state, cluster, &claims.sub).await?;
         return Ok(([(CONNECTION, "close")], Json(ticket)));
     }

@@ -762,3 +762,29 @@ async fn sigterm_marks_the_node_draining_in_the_cluster_at_once() {
     );
     assert!(on(&b, &placed.ws_url), "{}", placed.ws_url);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reservations_count_against_the_address_across_the_cluster() {
+    let redis = RedisServer::start();
+    let more = ["--set", "max_connections_per_ip=6"];
+    let (a, _) = node_at(&redis.url(), "a", &more);
+    let (b, _) = node_at(&redis.url(), "b", &more);
+    until_nodes(&[&a, &b], 2).await;
+    // One address matchmakes through both nodes in turn, never connecting.
+    let mut refused = Vec::new();
+    for i in 0..10 {
+        let n = if i % 2 == 0 { &a } else { &b };
+        let token = login(&n.api, format!("p{i}")).await;
+        match n.api.matchmake(&token).await {
+            Ok(_) => {}
+            Err(tickwire_client::ClientError::Status { status, error, .. }) => {
+                refused.push((i, status, error.map(|e| e.error).unwrap_or_default()));
+            }
+            Err(e) => panic!("matchmake {i}: {e}"),
+        }
+    }
+    let want: Vec<_> = (6..10)
+        .map(|i| (i, 429, "too_many_connections_from_address".to_owned()))
+        .collect();
+    assert_eq!(refused, want, "six reservations held at once, cluster-wide");
+}
