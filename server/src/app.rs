@@ -37,6 +37,14 @@ pub fn app(state: AppState) -> Router {
     if let Some(budget) = &state.http_budget {
         creating = creating.route_layer(rate_limit::layer(budget.clone()));
     }
+    // Reads of the listings have a budget of their own (GET only; the one above is POST only).
+    if let Some(budget) = &state.read_budget {
+        creating = creating.route_layer(rate_limit::layer(budget.clone()));
+    }
+    let mut reads = Router::new().route("/v1/matches/{id}", get(matches::one));
+    if let Some(budget) = &state.read_budget {
+        reads = reads.route_layer(rate_limit::layer(budget.clone()));
+    }
     // WebSocket handshakes have a budget of their own: a reconnect loop cannot make 400
     // upgrades a second, and a matchmake does not use up the handshake that follows it.
     let mut handshakes = Router::new().route("/v1/ws", get(ws_handler));
@@ -79,11 +87,11 @@ pub fn app(state: AppState) -> Router {
             "/v1/admin/recordings/{id}/replay",
             get(recordings::replay_stream),
         )
-        .route("/v1/matches/{id}", get(matches::one))
         .route("/v1/admin/cluster", get(cluster::admin_view))
         .route("/v1/cluster/matches", post(cluster::create_for))
         .merge(one_match)
         .merge(handshakes)
+        .merge(reads)
         .merge(creating);
     // With its own address (`metrics_bind`, e.g. an internal interface), /metrics is served
     // only there; without one it stays here, as on the default loopback bind.

@@ -41,6 +41,9 @@ pub struct AppState {
     /// WebSocket handshakes per address (a budget of their own, the same size); `None`: no
     /// limit.
     pub handshake_budget: Option<rate_limit::Budget>,
+    /// Reads of the public listings per address (`GET /v1/matches`, `/v1/matches/{id}`): five
+    /// times the request budget; `None`: no limit.
+    pub read_budget: Option<rate_limit::Budget>,
     /// This node's membership of a cluster (`redis_url`); set by [`crate::app::serve`] once
     /// the listener's address is known.
     pub cluster: Option<Arc<Cluster>>,
@@ -110,6 +113,11 @@ impl AppState {
         let (rate, burst) = (config.http_rate_limit, config.http_rate_burst);
         let http_budget = rate_limit::budget(rate, burst, axum::http::Method::POST);
         let handshake_budget = rate_limit::budget(rate, burst, axum::http::Method::GET);
+        let read_budget = rate_limit::budget(
+            rate.saturating_mul(5),
+            burst.saturating_mul(5),
+            axum::http::Method::GET,
+        );
         Ok(AppState {
             config,
             auth,
@@ -120,6 +128,7 @@ impl AppState {
             places,
             http_budget,
             handshake_budget,
+            read_budget,
             cluster: None,
             conn_ids: Arc::new(AtomicU64::new(1)),
         })

@@ -325,3 +325,40 @@ async fn a_reconnect_storm_of_one_player_is_held_to_the_per_address_cap() {
     assert!(server.state.registry.per_ip.held(tests::tcp::loopback(1)) <= 4 + 1);
     drop((first, open));
 }
+
+#[tokio::test]
+async fn listings_have_a_read_budget_of_their_own() {
+    // Defaults: 2 a second after 10 for the request budget; reads get five times that.
+    let server = TestServer::start_with(|c| {
+        c.http_rate_limit = 2;
+        c.http_rate_burst = 10;
+    })
+    .await;
+    let m = server.create_match(json!({})).await;
+    let mut statuses = Vec::new();
+    for i in 0..80 {
+        let path = if i % 2 == 0 {
+            "/v1/matches".to_owned()
+        } else {
+            format!("/v1/matches/{}", m.match_id)
+        };
+        let (status, retry, _) = call(&server, Method::GET, &path, None, None).await;
+        if status == 429 {
+            assert!(retry.is_some(), "Retry-After on a refused read");
+        }
+        statuses.push(status);
+    }
+    let served = statuses.iter().filter(|s| **s == 200).count();
+    assert!((50..60).contains(&served), "{statuses:?}");
+    assert!(statuses[60..].iter().all(|s| *s == 429), "{statuses:?}");
+    // The request budget is another one.
+    let (status, _, _) = call(
+        &server,
+        Method::POST,
+        "/v1/auth/guest",
+        None,
+        Some(json!({ "name": "still" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+}

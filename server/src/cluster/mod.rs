@@ -8,6 +8,7 @@ pub mod remote;
 mod scripts;
 pub mod sync;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -174,7 +175,16 @@ pub struct Cluster {
     /// Wakes the refresh loop at once (a drain started, a match was created).
     pub wake: Notify,
     pub(crate) http: reqwest::Client,
+    /// The cluster's listing as last read from Redis, and when: `GET /v1/matches` is served
+    /// from it for [`LISTING_TTL`], so listings cost Redis one script per node per interval
+    /// however many requests come (the lock makes concurrent requests wait for one read).
+    listing: tokio::sync::Mutex<Option<(std::time::Instant, Arc<Vec<MatchSummary>>)>>,
+    /// Reads of the listing from Redis.
+    listing_reads: AtomicU64,
 }
+
+/// How long a listing read from Redis is served before it is read again.
+pub const LISTING_TTL: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for Cluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -231,6 +241,8 @@ impl Cluster {
             published: tokio::sync::Mutex::new(sync::Published::default()),
             wake: Notify::new(),
             http,
+            listing: tokio::sync::Mutex::new(None),
+            listing_reads: AtomicU64::new(0),
         })
     }
 
@@ -354,6 +366,22 @@ impl Cluster {
         Ok(all)
     }
 
+    /// Every live match of the cluster as `GET /v1/matches` lists them, at most [`LISTING_TTL`]
+    /// old.
+    pub async fn listing(&self) -> Result<Arc<Vec<MatchSummary>>, ClusterError> {
+        let mut cached = self.listing.lock().await;
+        if let Some((at, list)) = cached.as_ref()
+            && at.elapsed() < LISTING_TTL
+        {
+            return Ok(list.clone());
+        }
+        self.listing_reads.fetch_add(1, Relaxed);
+        let all = self.matches(None).await?;
+        let list = Arc::new(all.iter().map(|(m, _)| m.summary()).collect::<Vec<_>>());
+        *cached = Some((std::time::Instant::now(), list.clone()));
+        Ok(list)
+    }
+
     /// The match `id` anywhere in the cluster.
     pub async fn find(&self, id: &str) -> Result<Option<MatchEntry>, ClusterError> {
         Ok(self
@@ -434,6 +462,12 @@ impl Cluster {
             "tickwire_cluster_budget_used_permille",
             "Tick budget this node used over the last refresh, per mille of its worker threads' time.",
             self.budget_permille.load(Relaxed),
+        );
+        counter(
+            out,
+            "tickwire_cluster_listing_reads_total",
+            "Reads of the cluster's match listing from Redis (GET /v1/matches is served from the last one for 1 s).",
+            self.listing_reads.load(Relaxed),
         );
         counter(
             out,

@@ -196,8 +196,7 @@ pub async fn list(
     req: Requester,
 ) -> Result<Json<Vec<MatchSummary>>, AppError> {
     if let Some(cluster) = &state.cluster {
-        let all = cluster.matches(None).await?;
-        return Ok(Json(all.iter().map(|(m, _)| m.summary()).collect()));
+        return Ok(Json(cluster.listing().await?.as_ref().clone()));
     }
     Ok(Json(
         state

@@ -788,3 +788,53 @@ async fn reservations_count_against_the_address_across_the_cluster() {
         .collect();
     assert_eq!(refused, want, "six reservations held at once, cluster-wide");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_are_read_from_redis_once_a_second_however_many_requests_come() {
+    let redis = RedisServer::start();
+    let a = node(&redis, "a");
+    let b = node(&redis, "b");
+    until_nodes(&[&a, &b], 2).await;
+    let reads = || async {
+        let m = a
+            .api
+            .metrics_text(&format!("{}/metrics", a.base))
+            .await
+            .ok()?;
+        m.lines().find_map(|l| {
+            l.strip_prefix("tickwire_cluster_listing_reads_total ")?
+                .parse::<u64>()
+                .ok()
+        })
+    };
+    let before = reads().await.expect("the counter");
+    let start = Instant::now();
+    let mut served = 0;
+    while served < 400 {
+        a.api.matches().await.expect("a listing");
+        served += 1;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let read = reads().await.expect("the counter") - before;
+    eprintln!("{read} Redis reads for {served} listings in {elapsed:.2} s");
+    assert!(
+        (read as f64) <= elapsed.ceil() + 1.0,
+        "{read} Redis reads for {served} listings in {elapsed:.2} s"
+    );
+    // What another node creates is listed within the cache's second.
+    let token = login(&b.api, "creator").await;
+    let created = b
+        .api
+        .create_match(&token, &serde_json::json!({}))
+        .await
+        .expect("create on b");
+    poll(
+        Duration::from_secs(3),
+        "the new match listed on a",
+        || async {
+            let all = a.api.matches().await.ok()?;
+            all.iter().any(|m| m.id == created.match_id).then_some(())
+        },
+    )
+    .await;
+}
