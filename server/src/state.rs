@@ -44,6 +44,8 @@ pub struct AppState {
     /// Reads of the public listings per address (`GET /v1/matches`, `/v1/matches/{id}`): five
     /// times the request budget; `None`: no limit.
     pub read_budget: Option<rate_limit::Budget>,
+    /// Replay streams being built (`GET /v1/admin/recordings/{id}/replay`): two at once.
+    pub replay_builds: Arc<tokio::sync::Semaphore>,
     /// This node's membership of a cluster (`redis_url`); set by [`crate::app::serve`] once
     /// the listener's address is known.
     pub cluster: Option<Arc<Cluster>>,
@@ -129,6 +131,7 @@ impl AppState {
             http_budget,
             handshake_budget,
             read_budget,
+            replay_builds: Arc::new(tokio::sync::Semaphore::new(2)),
             cluster: None,
             conn_ids: Arc::new(AtomicU64::new(1)),
         })

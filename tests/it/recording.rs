@@ -270,3 +270,28 @@ fn an_altered_hash_a_cut_file_and_altered_results_are_reported() {
     let err = replay::verify(&tampered).expect_err("caught");
     assert!(matches!(err, ReplayError::Results { .. }), "{err}");
 }
+
+#[test]
+fn the_replay_stream_is_made_a_chunk_at_a_time_and_stops_when_nobody_reads() {
+    let recording = record(5, 6);
+    let whole = server::record::stream::build(&recording).expect("it replays");
+    let mut chunks = Vec::new();
+    server::record::stream::build_into(&recording, |c| {
+        chunks.push(c);
+        true
+    })
+    .expect("it replays");
+    assert!(chunks.len() >= 2, "{} chunks", chunks.len());
+    let chunk = server::record::stream::CHUNK;
+    // No chunk holds much more than CHUNK: the stream never sits whole in memory.
+    assert!(chunks.iter().all(|c| c.len() < chunk + 64 * 1024));
+    assert_eq!(chunks.concat(), whole, "the same bytes as the whole stream");
+    // A reader that goes away after the first chunk stops the replay there.
+    let mut asked = 0;
+    server::record::stream::build_into(&recording, |_| {
+        asked += 1;
+        false
+    })
+    .expect("stopped, not failed");
+    assert_eq!(asked, 1);
+}

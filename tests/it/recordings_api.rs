@@ -125,6 +125,27 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
         .expect("stream");
     assert_eq!(stream.status(), StatusCode::OK);
     assert!(stream.bytes().await.expect("body").starts_with(b"TWRS\x01"));
+    // At most two streams are built at once: with both places taken, a third is refused.
+    let held = server
+        .state
+        .replay_builds
+        .clone()
+        .acquire_many_owned(2)
+        .await
+        .expect("places");
+    let busy = server
+        .request(
+            Method::GET,
+            &format!("/v1/admin/recordings/{id}/replay"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = busy.json().await.expect("json");
+    assert_eq!(body["error"], "replay_busy");
+    drop(held);
 
     // Players may not; an unknown or path-like id is a 404.
     let player = server.login("eve").await.token;

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use crate::auth::bearer::AdminAuth;
@@ -116,18 +117,50 @@ pub async fn replay_stream(
     AdminAuth(_): AdminAuth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, AppError> {
+    // At most two builds at once: each runs a whole match again on a blocking thread.
+    let Ok(building) = state.replay_builds.clone().try_acquire_owned() else {
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "replay_busy",
+            "two replays are being built already; try again shortly",
+        ));
+    };
     let bytes = read(&state, &id).await?;
-    let stream = tokio::task::spawn_blocking(move || crate::record::stream::build(&bytes))
-        .await
-        .map_err(io_error)?
-        .map_err(|e| {
-            AppError::new(
+    // The header and the first chunk are checked before the answer starts, so a recording
+    // that does not open is a 422; one that diverges later cuts the stream off (the viewer
+    // reports an incomplete stream).
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, String>>(4);
+    tokio::task::spawn_blocking(move || {
+        let _building = building;
+        let done =
+            crate::record::stream::build_into(&bytes, |chunk| tx.blocking_send(Ok(chunk)).is_ok());
+        if let Err(e) = done {
+            let _ = tx.blocking_send(Err(e.to_string()));
+        }
+    });
+    let first = match rx.recv().await {
+        Some(Ok(chunk)) => chunk,
+        Some(Err(e)) => {
+            return Err(AppError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "recording_diverges",
                 format!("the recording does not replay: {e}"),
-            )
-        })?;
-    Ok(binary(stream, None))
+            ));
+        }
+        None => return Err(io_error(std::io::Error::other("the replay stopped"))),
+    };
+    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+        let item = rx.recv().await?;
+        Some((item.map_err(std::io::Error::other), rx))
+    });
+    let body = futures_util::stream::once(async { Ok::<_, std::io::Error>(first) })
+        .chain(rest)
+        .map_ok(axum::body::Bytes::from);
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        Body::from_stream(body),
+    )
+        .into_response())
 }
 
 /// `DELETE /v1/admin/recordings/{id}`.

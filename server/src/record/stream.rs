@@ -32,12 +32,30 @@ fn snapshot(body: Vec<u8>) -> Vec<u8> {
     msg
 }
 
+/// Bytes handed on at a time by [`build_into`].
+pub const CHUNK: usize = 64 << 10;
+
 /// Runs `recording` again (checking it as `replay --verify` does) and returns its stream.
 pub fn build(recording: &[u8]) -> Result<Vec<u8>, ReplayError> {
+    let mut all = Vec::new();
+    build_into(recording, |chunk| {
+        all.extend_from_slice(&chunk);
+        true
+    })?;
+    Ok(all)
+}
+
+/// [`build`], handing the stream to `emit` about [`CHUNK`] bytes at a time as it is made, so
+/// a long match never sits whole in memory. `emit` returning false (nobody is reading any
+/// more) stops the replay there.
+pub fn build_into(
+    recording: &[u8],
+    mut emit: impl FnMut(Vec<u8>) -> bool,
+) -> Result<(), ReplayError> {
     let mut r = Replayer::new(recording)?;
     let h = r.header.clone();
     let arena = h.arena.clone();
-    let mut out = Vec::with_capacity(recording.len() * 4);
+    let mut out = Vec::with_capacity(CHUNK + 4096);
     out.extend_from_slice(&STREAM_MAGIC);
     let welcome = ServerMsg::Welcome(Welcome {
         protocol_version: PROTOCOL_VERSION,
@@ -84,6 +102,14 @@ pub fn build(recording: &[u8]) -> Result<Vec<u8>, ReplayError> {
         }
         scratch.next_broadcast();
         previous = tick;
+        if out.len() >= CHUNK
+            && !emit(std::mem::replace(
+                &mut out,
+                Vec::with_capacity(CHUNK + 4096),
+            ))
+        {
+            return Ok(());
+        }
     }
     // `next_tick` returned None: the results were there and checked.
     if let Some(end) = &r.ending {
@@ -94,5 +120,6 @@ pub fn build(recording: &[u8]) -> Result<Vec<u8>, ReplayError> {
         });
         push(&mut out, ENTRY_MESSAGE, &encode_server(&ended));
     }
-    Ok(out)
+    emit(out);
+    Ok(())
 }
