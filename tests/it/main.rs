@@ -13,6 +13,7 @@ mod determinism;
 mod faults;
 mod fragments;
 mod handshake;
+mod held;
 mod hostile;
 mod http_surface;
 mod interest;

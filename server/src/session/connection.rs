@@ -342,18 +342,19 @@ impl Handler {
                 }
                 None => 1,
             };
-            match if n > 0 {
+            let (verdict, refused) = if n > 0 {
                 self.bucket.check_n(n, Instant::now())
             } else {
-                Verdict::Allow
-            } {
+                (Verdict::Allow, 0)
+            };
+            // Counted per refused frame, as the budget is.
+            self.metrics
+                .messages_rate_limited
+                .fetch_add(u64::from(refused), Relaxed);
+            match verdict {
                 Verdict::Allow => {}
-                Verdict::Drop => {
-                    self.metrics.messages_rate_limited.fetch_add(1, Relaxed);
-                    return None;
-                }
+                Verdict::Drop => return None,
                 Verdict::Close => {
-                    self.metrics.messages_rate_limited.fetch_add(1, Relaxed);
                     info!(match_id = %self.handle.id, player_id = %self.player_id, "sustained flood: rate limited");
                     return Some(End::Close(CloseCode::RateLimited));
                 }

@@ -57,17 +57,21 @@ impl TokenBucket {
     }
 
     /// [`TokenBucket::check`] for something that costs `n` tokens (a message that came in `n`
-    /// frames): the worst verdict of the `n`.
-    pub fn check_n(&mut self, n: u32, now: Instant) -> Verdict {
+    /// frames): the worst verdict of the `n`, and how many of them were refused.
+    pub fn check_n(&mut self, n: u32, now: Instant) -> (Verdict, u32) {
         let mut worst = Verdict::Allow;
+        let mut refused = 0;
         for _ in 0..n.max(1) {
             match self.check(now) {
-                Verdict::Close => return Verdict::Close,
-                Verdict::Drop => worst = Verdict::Drop,
+                Verdict::Close => return (Verdict::Close, refused + 1),
+                Verdict::Drop => {
+                    worst = Verdict::Drop;
+                    refused += 1;
+                }
                 Verdict::Allow => {}
             }
         }
-        worst
+        (worst, refused)
     }
 
     /// Takes a token if there is one.
