@@ -175,7 +175,7 @@ pub async fn serve(
     };
     let tls = state.tls.clone();
     let places = state.places.clone();
-    let all = state.config.max_connections;
+    let sessions = state.metrics.clone();
     let metrics = state.metrics.clone();
     let refused = move |why| {
         let counter = match why {
@@ -194,9 +194,15 @@ pub async fn serve(
         drained,
     )
     .await?;
-    // Let sessions finish saying goodbye (MatchEnded, the closing handshake) before returning:
-    // every one holds a connection's place until it ends.
-    let _ = tokio::time::timeout(SESSIONS_GOODBYE, places.all_free(all)).await;
+    // Let WebSocket sessions finish saying goodbye (MatchEnded, the closing handshake) before
+    // returning. Idle HTTP keep-alives and lingering sockets are not waited for: they have
+    // nothing to say. (Polled: a session ends by decrementing the gauge, nothing to await.)
+    let goodbye = async {
+        while sessions.connections.load(Relaxed) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    let _ = tokio::time::timeout(SESSIONS_GOODBYE, goodbye).await;
     // Leave the cluster at once rather than by expiry.
     let _ = stopped.send(());
     let _ = membership.await;

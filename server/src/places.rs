@@ -15,7 +15,7 @@ use crate::lock::lock;
 /// (a browser opens up to six, a player's page and socket fit).
 pub const LIGHT: u32 = 8;
 
-/// Every connection's place, shared by the listener and the shutdown (which waits for all).
+/// Every connection's place, taken by the listener at accept.
 #[derive(Debug)]
 pub struct Places {
     slots: Arc<Semaphore>,
@@ -109,11 +109,6 @@ impl Places {
     /// Connections open from `ip` (lingering ones included).
     pub fn held_by(&self, ip: IpAddr) -> u32 {
         lock(&self.counts).get(&ip).copied().unwrap_or(0)
-    }
-
-    /// Waits until every place is free (every session has ended), for the shutdown.
-    pub async fn all_free(&self, max_connections: u32) {
-        let _ = self.slots.acquire_many(max_connections).await;
     }
 }
 

@@ -1,5 +1,6 @@
 //! A client flooding messages has the excess dropped and counted, then is closed with the
-//! rate-limited code (WebSocket pings count too); another client in the match keeps receiving
+//! rate-limited code (WebSocket pings and pongs count too; junk binary frames are a protocol
+//! error); another client in the match keeps receiving
 //! snapshots.
 
 use std::sync::atomic::Ordering::Relaxed;
@@ -49,4 +50,34 @@ async fn a_ping_flood_is_closed_like_any_flood() {
         CloseCode::RateLimited
     );
     snapshots(&mut other, 15, Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_pong_or_binary_frame_flood_is_closed_like_any_flood() {
+    use tokio_tungstenite::tungstenite::Message;
+    for (what, frame) in [
+        ("pong", Message::Pong(vec![7u8; 125].into())),
+        // Binary frames that are not messages at all: each is still a frame to pay for.
+        ("binary", Message::Binary(vec![0xffu8; 1].into())),
+    ] {
+        let server = TestServer::start().await;
+        let m = server.create_match(json!({ "tick_rate": 30 })).await;
+        let mut flooder = server.join(&m.match_id, "flooder").await;
+        let mut other = server.join(&m.match_id, "other").await;
+        for _ in 0..1000 {
+            if flooder.send_raw(frame.clone()).await.is_err() {
+                break;
+            }
+        }
+        let code = close_code(&mut flooder, Duration::from_secs(10)).await;
+        // Unsolicited pongs are paid for and dropped; a binary frame that is not a message
+        // is a protocol error at once.
+        let want = if what == "pong" {
+            CloseCode::RateLimited
+        } else {
+            CloseCode::ProtocolError
+        };
+        assert_eq!(code, want, "{what}");
+        snapshots(&mut other, 15, Duration::from_secs(5)).await;
+    }
 }
