@@ -5,7 +5,7 @@
 // (from a keyframe, not from the start), it plays at 8× and pauses, and its camera follows.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { adminToken, gameState, launchBrowser, serverCli, startBots, startServer, waitFor } from "./harness.mjs";
@@ -78,7 +78,10 @@ test("spectate a live match, then replay its recording: seek shows the recorded 
   let r = await state();
   assert.equal(r.lastTick, TICKS);
   assert.ok(r.keyframes >= 1, "keyframes for seeking");
-  const file = path.join(dir, `${id}.twrec`);
+  // A match a player created is filed with its creator's key: ID.twrec or ID~cKEY.twrec.
+  const name = readdirSync(dir).find((f) => f === `${id}.twrec` || (f.startsWith(`${id}~c`) && f.endsWith(".twrec")));
+  assert.ok(name, `the recording of ${id} in ${dir}`);
+  const file = path.join(dir, name);
   assert.match(serverCli(["replay", file, "--verify"]), /^verified: 360 ticks/);
 
   for (const tick of [100, 300, 37]) {
