@@ -196,9 +196,14 @@ pub async fn serve(
                 let tcp = Watched::new(Lingering::new(tcp, held), limits.write_timeout, &watch);
                 return serve_io(TokioIo::new(tcp), service, limits, peer).await;
             };
-            let tcp = Watched::new(Lingering::new(tcp, held), limits.write_timeout, &watch);
+            // Watched over the TLS stream, not under it: what it counts are the client's
+            // plaintext bytes (its requests, its WebSocket frames), not TLS records.
+            let tcp = Lingering::new(tcp, held);
             match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
-                Ok(Ok(stream)) => serve_io(TokioIo::new(stream), service, limits, peer).await,
+                Ok(Ok(stream)) => {
+                    let stream = Watched::new(stream, limits.write_timeout, &watch);
+                    serve_io(TokioIo::new(stream), service, limits, peer).await
+                }
                 Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => debug!(%peer, "TLS handshake timed out"),
             }

@@ -3,13 +3,16 @@
 //! reads its answers cannot hold a task, a place and its queued answers for ever: nginx's
 //! `send_timeout`), every read is counted so the server can tell a pipelined request (one
 //! that came in the same read as the one before it) from a fresh one, and once the connection
-//! is a WebSocket its client frames are counted as they arrive ([`FrameScanner`]).
+//! is a WebSocket its client frames are counted as they arrive ([`FrameScanner`]). Before
+//! that, it notes how many bytes came in past the end of the last request head, so a
+//! WebSocket client that sent data before the 101 (which RFC 6455 §4.1 forbids, and which
+//! the HTTP parser would hand on unseen by the frame counter) is refused.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -34,6 +37,8 @@ pub struct Watched<T> {
     watch: Arc<Watch>,
     /// Made when the connection becomes a WebSocket.
     scanner: Option<Box<FrameScanner>>,
+    /// Until then: where the reads stand against the next `\r\n\r\n`.
+    head_end: HeadEnd,
 }
 
 /// What a connection's socket tells the rest of the server: its reads (for [`Pipelining`]),
@@ -41,20 +46,34 @@ pub struct Watched<T> {
 #[derive(Debug, Default)]
 pub struct Watch {
     reads: AtomicU32,
+    /// Bytes read past the end of the last request head (the first `\r\n\r\n` of the read
+    /// it ended in): a body, a pipelined request, or data sent before an upgrade's answer.
+    past_head: AtomicU64,
     websocket: AtomicBool,
-    frames: AtomicU32,
+    frames: AtomicU64,
     too_fragmented: AtomicBool,
 }
 
+/// The client sent bytes past its upgrade request before the 101 (RFC 6455 §4.1: it must
+/// wait for the answer). The HTTP parser has read them and would hand them to the WebSocket
+/// library unseen by the frame counter, which would then count out of step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataBeforeUpgrade;
+
 impl Watch {
-    /// From the next read on, the bytes are WebSocket frames from the client. Set before the
-    /// 101 is sent: a client sends nothing until it has the 101 (RFC 6455 §4.1).
-    pub fn websocket(&self) {
+    /// From the next read on, the bytes are WebSocket frames from the client. Called before
+    /// the 101 is sent, while the request being answered is the upgrade (a GET, no body): any
+    /// byte read past its head is one the client sent too early, and the upgrade is refused.
+    pub fn websocket(&self) -> Result<(), DataBeforeUpgrade> {
+        if self.past_head.load(Relaxed) > 0 {
+            return Err(DataBeforeUpgrade);
+        }
         self.websocket.store(true, Relaxed);
+        Ok(())
     }
 
     /// Client frames read so far (every frame: data, continuation, control).
-    pub fn frames(&self) -> u32 {
+    pub fn frames(&self) -> u64 {
         self.frames.load(Relaxed)
     }
 
@@ -72,6 +91,7 @@ impl<T> Watched<T> {
             stalled: None,
             watch: watch.clone(),
             scanner: None,
+            head_end: HeadEnd::default(),
         }
     }
 
@@ -114,13 +134,23 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
         if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             this.watch.reads.fetch_add(1, Relaxed);
-            if this.scanner.is_none() && this.watch.websocket.load(Relaxed) {
-                this.scanner = Some(Box::default());
+            let fresh = &buf.filled()[before..];
+            if this.scanner.is_none() {
+                if this.watch.websocket.load(Relaxed) {
+                    this.scanner = Some(Box::default());
+                } else {
+                    match this.head_end.feed(fresh) {
+                        Some(past) => this.watch.past_head.store(past as u64, Relaxed),
+                        None => {
+                            this.watch.past_head.fetch_add(fresh.len() as u64, Relaxed);
+                        }
+                    }
+                }
             }
             if let Some(scanner) = &mut this.scanner {
-                match scanner.scan(&buf.filled()[before..]) {
+                match scanner.scan(fresh) {
                     Ok(n) => {
-                        this.watch.frames.fetch_add(n, Relaxed);
+                        this.watch.frames.fetch_add(u64::from(n), Relaxed);
                     }
                     Err(Violation::TooFragmented) => {
                         // The session sees the flag with the error and closes with 4000.
@@ -174,6 +204,32 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     }
 }
 
+/// Finds where a request head ends (`\r\n\r\n`), across reads.
+#[derive(Debug, Default)]
+struct HeadEnd {
+    /// How much of `\r\n\r\n` the bytes so far end with (0 to 3).
+    matched: u8,
+}
+
+impl HeadEnd {
+    /// Feeds one read: the number of its bytes after the first head end in it, if one is.
+    fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
+        for (i, &b) in bytes.iter().enumerate() {
+            self.matched = match (self.matched, b) {
+                (2, b'\r') => 3,
+                (_, b'\r') => 1,
+                (1, b'\n') => 2,
+                (3, b'\n') => {
+                    self.matched = 0;
+                    return Some(bytes.len() - i - 1);
+                }
+                _ => 0,
+            };
+        }
+        None
+    }
+}
+
 /// Tells pipelined requests from fresh ones on one connection (its service holds one).
 #[derive(Debug, Default)]
 pub struct Pipelining {
@@ -199,5 +255,28 @@ impl Pipelining {
             0
         };
         in_a_row > MAX_PIPELINED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HeadEnd;
+
+    #[test]
+    fn a_head_end_is_found_in_one_read_or_across_reads() {
+        let mut h = HeadEnd::default();
+        assert_eq!(h.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), Some(0));
+        assert_eq!(h.feed(b"GET / HTTP/1.1\r\n\r\n\x82\x8b"), Some(2));
+        // Split anywhere inside the `\r\n\r\n`.
+        for split in 1..4 {
+            let mut h = HeadEnd::default();
+            let head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nab";
+            let cut = head.len() - 2 - split;
+            assert_eq!(h.feed(&head[..cut]), None, "split {split}");
+            assert_eq!(h.feed(&head[cut..]), Some(2), "split {split}");
+        }
+        // `\r\r\n\r\n` still ends at its last byte; a bare `\n\n` is no head end.
+        assert_eq!(HeadEnd::default().feed(b"x\r\r\n\r\n"), Some(0));
+        assert_eq!(HeadEnd::default().feed(b"x\n\n"), None);
     }
 }

@@ -178,11 +178,14 @@ pub enum Rejection {
     /// `spectate=1` with a player token that holds a seat (or a reservation) in the match: a
     /// player may not watch the match they play in.
     PlayingInMatch,
+    /// The client sent bytes after its upgrade request before the 101 (RFC 6455 §4.1: a
+    /// client waits for the server's answer before it sends anything more).
+    DataBeforeUpgrade,
 }
 
 impl Rejection {
     /// Every rejection, in the order the metrics list them.
-    pub const ALL: [Rejection; 17] = [
+    pub const ALL: [Rejection; 18] = [
         Rejection::Draining,
         Rejection::TooManyFromAddress,
         Rejection::OriginNotAllowed,
@@ -200,6 +203,7 @@ impl Rejection {
         Rejection::UnsupportedProtocol,
         Rejection::SpectatorsFromAddress,
         Rejection::PlayingInMatch,
+        Rejection::DataBeforeUpgrade,
     ];
 
     /// The HTTP status of the refusal.
@@ -215,7 +219,9 @@ impl Rejection {
             | Rejection::TokenTooLong
             | Rejection::TokenInvalid
             | Rejection::TokenWrongKind => 401,
-            Rejection::BadRequest | Rejection::UnsupportedProtocol => 400,
+            Rejection::BadRequest
+            | Rejection::UnsupportedProtocol
+            | Rejection::DataBeforeUpgrade => 400,
             Rejection::NoSuchMatch => 404,
             Rejection::MatchFull | Rejection::SpectatorsFull => 409,
         }
@@ -241,6 +247,7 @@ impl Rejection {
             Rejection::UnsupportedProtocol => "unsupported_protocol",
             Rejection::SpectatorsFromAddress => "too_many_spectators_from_address",
             Rejection::PlayingInMatch => "playing_in_match",
+            Rejection::DataBeforeUpgrade => "data_before_upgrade",
         }
     }
 
@@ -264,6 +271,7 @@ impl Rejection {
             Rejection::UnsupportedProtocol => "unsupported_protocol",
             Rejection::SpectatorsFromAddress => "spectators_from_ip",
             Rejection::PlayingInMatch => "playing_in_match",
+            Rejection::DataBeforeUpgrade => "data_before_upgrade",
         }
     }
 
@@ -293,6 +301,10 @@ impl Rejection {
                 "this address already watches this match with as many spectators as it may"
             }
             Rejection::PlayingInMatch => "you play in this match: you may not also watch it",
+            Rejection::DataBeforeUpgrade => {
+                "data came after the upgrade request before its answer; wait for the 101 \
+                 (RFC 6455 section 4.1)"
+            }
         }
     }
 }

@@ -1,15 +1,16 @@
 //! Fragmented messages (attack 9 of issue 22): every frame counts against the message budget,
 //! continuation fragments included, and a message in more than 16 frames closes the connection
-//! with 4000, while another player in the match keeps receiving snapshots.
+//! with 4000, while another player in the match keeps receiving snapshots. The count starts
+//! where the frames do: a client that sends bytes before the 101 is refused.
 
 use std::time::Duration;
 
 use serde_json::json;
 use shared::codec::encode_client;
 use shared::protocol::{ClientMsg, SUBPROTOCOL};
-use tests::raw::{BINARY, FrameReader, client_frame_fin, upgrade};
+use tests::raw::{BINARY, FrameReader, client_frame_fin, upgrade, upgrade_sending};
 use tests::{TestServer, snapshots};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn a_message_that_never_finishes_is_closed_with_4000() {
@@ -69,4 +70,48 @@ async fn fragments_count_against_the_message_budget() {
         .expect("closed in time")
         .expect("a close frame");
     assert_eq!(code, Some(4002));
+}
+
+/// Bytes written behind the upgrade request, before its answer, would reach the WebSocket
+/// library through the HTTP parser's buffer, past the frame counter, which would then count
+/// out of step (a header split across the 101 lets a client hide its frames). RFC 6455 §4.1
+/// says a client waits for the answer: such a handshake is refused, and the same player
+/// waiting for the answer gets in.
+#[tokio::test]
+async fn bytes_sent_before_the_101_refuse_the_upgrade() {
+    let server = TestServer::start().await;
+    let m = server.create_match(json!({})).await;
+    let mut other = server.join(&m.match_id, "other").await;
+    let login = server.login("early").await;
+    let query = format!("match={}", m.match_id);
+    // The first two bytes of a masked binary frame's header, or a whole frame.
+    let whole = client_frame_fin(true, BINARY, b"x");
+    for early in [&[0x82u8, 0x8b][..], &whole[..]] {
+        let tcp = tokio::net::TcpStream::connect(server.addr)
+            .await
+            .expect("tcp");
+        let up = upgrade_sending(tcp, server.addr, &login.token, &query, SUBPROTOCOL, early)
+            .await
+            .expect("an answer");
+        assert_eq!(up.status(), 400, "{}", up.head);
+        let len: usize = up
+            .header("content-length")
+            .and_then(|v| v.parse().ok())
+            .expect("a content-length");
+        assert_eq!(up.header("connection"), Some("close"));
+        let (mut tcp, mut body) = (up.tcp, up.rest);
+        while body.len() < len {
+            let mut chunk = [0u8; 512];
+            let n = tcp.read(&mut chunk).await.expect("the body");
+            assert!(n > 0, "the body ends early");
+            body.extend_from_slice(&chunk[..n]);
+        }
+        let body: serde_json::Value = serde_json::from_slice(&body[..len]).expect("json");
+        assert_eq!(body["error"], "data_before_upgrade");
+    }
+    let up = upgrade(server.addr, &login.token, &m.match_id, SUBPROTOCOL)
+        .await
+        .expect("handshake");
+    assert_eq!(up.status(), 101, "{}", up.head);
+    snapshots(&mut other, 3, Duration::from_secs(5)).await;
 }

@@ -144,20 +144,7 @@ async fn a_spectator_token_watches_a_private_match_a_player_token_needs_the_tick
         refusal(&watch_url, &stranger.token).await,
         (403, "ticket_required".into())
     );
-    let issued: Value = server
-        .request(
-            Method::POST,
-            "/v1/admin/spectator-tokens",
-            Some(&server.admin_token()),
-        )
-        .json(&json!({ "name": "caster" }))
-        .send()
-        .await
-        .expect("issue")
-        .json()
-        .await
-        .expect("json");
-    let token = issued["token"].as_str().expect("token");
+    let token = &caster_token(&server).await;
     // No `spectate=1` needed: the token itself only watches.
     let caster = Connection::connect(&server.ws_url(&id), token, ConnectOptions::default())
         .await

@@ -57,11 +57,24 @@ pub async fn upgrade(
 /// [`upgrade`] on a connection the caller opened (from an address of its choice), with the
 /// whole query (`match=ID&spectate=1`).
 pub async fn upgrade_on(
+    tcp: TcpStream,
+    addr: SocketAddr,
+    token: &str,
+    query: &str,
+    protocols: &str,
+) -> io::Result<Upgraded> {
+    upgrade_sending(tcp, addr, token, query, protocols, &[]).await
+}
+
+/// [`upgrade_on`], with `early` written in the same write as the request, before any answer
+/// (which RFC 6455 §4.1 forbids a client to do).
+pub async fn upgrade_sending(
     mut tcp: TcpStream,
     addr: SocketAddr,
     token: &str,
     query: &str,
     protocols: &str,
+    early: &[u8],
 ) -> io::Result<Upgraded> {
     let offered = if protocols.is_empty() {
         String::new()
@@ -74,7 +87,9 @@ pub async fn upgrade_on(
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{offered}\
          Authorization: Bearer {token}\r\n\r\n"
     );
-    tcp.write_all(req.as_bytes()).await?;
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(early);
+    tcp.write_all(&bytes).await?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let end = loop {

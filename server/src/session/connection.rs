@@ -156,7 +156,7 @@ struct Handler {
     _slot: Option<crate::listener::ConnSlot>,
     watch: Option<Arc<crate::watched::Watch>>,
     /// Frames already charged to the bucket.
-    frames_charged: u32,
+    frames_charged: u64,
 }
 
 /// Waits for the match's close order. A link dropped without one (the match ended before it
@@ -330,23 +330,19 @@ impl Handler {
             && !matches!(m, Message::Close(_))
         {
             // The socket counted the frames this message (and any control frames before it)
-            // came in: fragments cost what whole messages do.
-            // Each frame is charged once: frames the socket read ahead were charged with the
-            // message they arrived with.
+            // came in: fragments cost what whole messages do. A message costs at least one,
+            // so the count can only add to the price (frames the socket read ahead were
+            // charged with the message they arrived with, and `frames_charged` runs ahead of
+            // the count until it catches up).
             let n = match &self.watch {
                 Some(w) => {
-                    let frames = w.frames();
-                    let new = frames.wrapping_sub(self.frames_charged);
-                    self.frames_charged = frames;
-                    new.min(1024)
+                    let new = w.frames().saturating_sub(self.frames_charged).max(1);
+                    self.frames_charged += new;
+                    new.min(1024) as u32
                 }
                 None => 1,
             };
-            let (verdict, refused) = if n > 0 {
-                self.bucket.check_n(n, Instant::now())
-            } else {
-                (Verdict::Allow, 0)
-            };
+            let (verdict, refused) = self.bucket.check_n(n, Instant::now());
             // Counted per refused frame, as the budget is.
             self.metrics
                 .messages_rate_limited

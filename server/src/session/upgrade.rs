@@ -213,9 +213,18 @@ fn upgrade(
 ) -> Response {
     let limit = state.config.max_message_bytes;
     let watch = watch.map(|axum::Extension(w)| w);
-    // Before the 101 goes out: from the client's next byte on, its frames are counted.
-    if let Some(w) = &watch {
-        w.websocket();
+    // Before the 101 goes out: from the client's next byte on, its frames are counted, which
+    // needs the counter to start where the frames do.
+    if let Some(w) = &watch
+        && w.websocket().is_err()
+    {
+        // What the client sent early is no request: nothing more is read from it.
+        let mut refusal = reject(state, Rejection::DataBeforeUpgrade);
+        refusal.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return refusal;
     }
     let handle_rate = handle.options.tick_rate;
     let session = Session {
