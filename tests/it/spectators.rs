@@ -305,6 +305,33 @@ fn the_delay_queue_holds_nothing_unwatched_and_stays_within_its_budget() {
     assert_eq!(h.core().spectator_queue_bytes(), 0);
 }
 
+#[test]
+fn a_frame_larger_than_the_whole_budget_is_still_shown_one_at_a_time() {
+    let options = MatchOptions {
+        spectator_delay_ms: 200,
+        ..Harness::options(30, 7)
+    };
+    let mut h = Harness::new(options);
+    let players: Vec<ConnId> = (0..4).map(|i| h.join(&format!("p{i}"))).collect();
+    // A budget smaller than any frame: the queue holds one frame at a time, never none.
+    h.core_mut().limit_spectator_queue(1);
+    let fan = h.watch("fan").expect("a place");
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut most = 0;
+    for _ in 0..120 {
+        play(&mut h, &players, &mut rng);
+        h.step();
+        most = most.max(h.core().spectator_queue_bytes());
+    }
+    assert!(
+        h.client(fan).snapshot_ticks.len() > 3,
+        "the fan is shown frames: {:?}",
+        h.client(fan).snapshot_ticks
+    );
+    // One frame of four players (and the events carried into it) is a few KiB at most.
+    assert!(most > 1 && most < 64 << 10, "{most}");
+}
+
 /// The tick an event happened at.
 fn event_tick(e: &shared::protocol::GameEvent) -> u32 {
     use shared::protocol::GameEvent;

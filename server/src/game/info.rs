@@ -95,12 +95,12 @@ impl MatchInfo {
         lock(&self.seats)
     }
 
-    /// Refuses `player` and `ip` a seat in this match until `until` (a kick with a ban).
     /// Whether `player` (or `ip`) is banned from this match now.
     pub fn banned(&self, player: &str, ip: Option<IpAddr>, now: Instant) -> bool {
         self.seats().banned(player, ip, now)
     }
 
+    /// Refuses `player` and `ip` a seat in this match until `until` (a kick with a ban).
     pub fn ban(&self, player: &str, ip: Option<IpAddr>, until: Instant) {
         self.seats().ban(player, ip, until);
     }

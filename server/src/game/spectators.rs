@@ -208,8 +208,10 @@ impl<L: Link> Spectators<L> {
     }
 
     /// Queues `f` if it fits: every k-th frame is kept, k chosen so a whole delay of frames
-    /// this size fits the budget; a frame over the budget anyway waits for room. The events of
-    /// a frame left out go with the next one kept.
+    /// this size fits the budget; a frame over the budget anyway waits for room. An empty queue
+    /// always takes the frame, so frames larger than the whole budget are still shown, one at
+    /// a time, and the events carried cannot pile up. The events of a frame left out go with the next
+    /// one kept.
     fn queue(&mut self, f: &Frame, now: Instant) {
         let bytes = frame_bytes(f);
         let per_second = f64::from(f.tick_rate.max(1));
@@ -217,7 +219,8 @@ impl<L: Link> Spectators<L> {
         let stride = (whole_delay / self.budget.max(1) as f64).ceil().max(1.0) as u64;
         self.offered += 1;
         let room = self.queued_bytes + bytes <= self.budget;
-        if !self.offered.is_multiple_of(stride) || !room {
+        let kept = self.offered.is_multiple_of(stride) && room;
+        if !kept && !self.pending.is_empty() {
             self.carried.extend_from_slice(&f.events);
             return;
         }
