@@ -138,6 +138,17 @@ impl Placement {
     }
 }
 
+/// What [`Cluster::reserve_for_address`] did with a player's reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressPlace {
+    /// The address holds its cap already.
+    Refused,
+    /// Counted, as a new place of the address.
+    New,
+    /// The player's place was there already, and its time is renewed.
+    Refreshed,
+}
+
 /// What the owner's seat check at a handshake said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Take {
@@ -290,13 +301,13 @@ impl Cluster {
     }
 
     /// Counts `player`'s matchmaking reservation against `ip` across the cluster (one per
-    /// player, for the reservation's time); false when the address already holds `cap`.
+    /// player, for the reservation's time).
     pub async fn reserve_for_address(
         &self,
         ip: std::net::IpAddr,
         player: &str,
         cap: u32,
-    ) -> Result<bool, ClusterError> {
+    ) -> Result<AddressPlace, ClusterError> {
         let mut conn = self.conn.clone();
         let r: redis::RedisResult<i64> = scripts::ADDRESS_RESERVE_SCRIPT
             .arg(PREFIX)
@@ -306,7 +317,26 @@ impl Cluster {
             .arg(cap)
             .invoke_async(&mut conn)
             .await;
-        Ok(self.note(r)? == 1)
+        Ok(match self.note(r)? {
+            0 => AddressPlace::Refused,
+            1 => AddressPlace::Refreshed,
+            _ => AddressPlace::New,
+        })
+    }
+
+    /// Gives back the place [`Cluster::reserve_for_address`] counted as new, when the
+    /// matchmake it was for failed (a failure is logged: the place runs out with its time).
+    pub async fn release_for_address(&self, ip: std::net::IpAddr, player: &str) {
+        let mut conn = self.conn.clone();
+        let r: redis::RedisResult<i64> = scripts::ADDRESS_RELEASE_SCRIPT
+            .arg(PREFIX)
+            .arg(ip.to_string())
+            .arg(player)
+            .invoke_async(&mut conn)
+            .await;
+        if let Err(e) = self.note(r) {
+            tracing::debug!(error = %e, "an address place is left to run out");
+        }
     }
 
     /// The owner's seat check for `player`, who holds no seat here yet.

@@ -249,7 +249,7 @@ return now
 /// Counts a matchmaking reservation against its address, cluster-wide: ARGV = prefix, address,
 /// player, ttl ms, cap. A sorted set per address holds its players' reservations by expiry; the
 /// expired are dropped, the player's own is refreshed, and a new one past `cap` is refused.
-/// Returns 1 (counted) or 0 (refused).
+/// Returns 2 (counted, new), 1 (the player's own, refreshed) or 0 (refused).
 const ADDRESS_RESERVE: &str = r#"
 local key = P .. 'address:' .. ARGV[2]
 local ttl = tonumber(ARGV[4])
@@ -257,8 +257,15 @@ redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 if not redis.call('ZSCORE', key, ARGV[3]) and redis.call('ZCARD', key) >= tonumber(ARGV[5]) then
   return 0
 end
-redis.call('ZADD', key, now + ttl, ARGV[3])
+local added = redis.call('ZADD', key, now + ttl, ARGV[3])
 redis.call('PEXPIRE', key, ttl)
+return 1 + added
+"#;
+
+/// Gives back a reservation's place in its address's set (a matchmake that failed after
+/// `ADDRESS_RESERVE` counted it). ARGV: prefix, ip, player.
+const ADDRESS_RELEASE: &str = r#"
+redis.call('ZREM', P .. 'address:' .. ARGV[2], ARGV[3])
 return 1
 "#;
 
@@ -275,3 +282,5 @@ pub(super) static LEAVE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(LEAVE
 pub(super) static UNLOCK_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(UNLOCK));
 pub(super) static ADDRESS_RESERVE_SCRIPT: LazyLock<Script> =
     LazyLock::new(|| script(ADDRESS_RESERVE));
+pub(super) static ADDRESS_RELEASE_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| script(ADDRESS_RELEASE));

@@ -10,6 +10,7 @@ use axum::http::header::{CONNECTION, HOST, HeaderName};
 use shared::api::{MatchState, MatchSummary, MatchTicket};
 
 use crate::auth::bearer::PlayerAuth;
+use crate::cluster::AddressPlace;
 use crate::error::AppError;
 use crate::game::options::{MatchOptionsRequest, resolve};
 use crate::http::json::OptionsBody;
@@ -110,14 +111,29 @@ pub async fn matchmake(
     if let Some(cluster) = &state.cluster {
         // Reservations count against the address across the cluster, as a single server
         // counts them against `max_connections_per_ip`.
-        if let Some(ip) = req.ip
-            && !cluster
-                .reserve_for_address(ip, &claims.sub, state.config.max_connections_per_ip)
-                .await?
-        {
+        let place = match req.ip {
+            Some(ip) => {
+                cluster
+                    .reserve_for_address(ip, &claims.sub, state.config.max_connections_per_ip)
+                    .await?
+            }
+            None => AddressPlace::Refreshed,
+        };
+        if place == AddressPlace::Refused {
             return Err(shared::api::Rejection::TooManyFromAddress.into());
         }
-        let ticket = crate::cluster::matchmaker::matchmake(&state, cluster, &claims.sub).await?;
+        let ticket = match crate::cluster::matchmaker::matchmake(&state, cluster, &claims.sub).await
+        {
+            Ok(ticket) => ticket,
+            Err(e) => {
+                // No reservation was made: the place counted for it goes back, as a single
+                // server's does.
+                if let (Some(ip), AddressPlace::New) = (req.ip, place) {
+                    cluster.release_for_address(ip, &claims.sub).await;
+                }
+                return Err(e);
+            }
+        };
         return Ok(([(CONNECTION, "close")], Json(ticket)));
     }
     let defaults = || {

@@ -790,6 +790,36 @@ async fn reservations_count_against_the_address_across_the_cluster() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_matchmake_gives_its_address_place_back() {
+    let redis = RedisServer::start();
+    // One match of one seat, and two places per address: the first player fills the cluster.
+    let more = [
+        "--set",
+        "max_connections_per_ip=2",
+        "--set",
+        "max_matches=1",
+        "--set",
+        "max_players=1",
+    ];
+    let (a, _) = node_at(&redis.url(), "a", &more);
+    until_nodes(&[&a], 1).await;
+    let first = login(&a.api, "p0".to_owned()).await;
+    a.api.matchmake(&first).await.expect("the one seat");
+    // Every later matchmake fails (no node takes another match): each gives its place back,
+    // so the address is never over its cap, however many fail.
+    for i in 1..5 {
+        let token = login(&a.api, format!("p{i}")).await;
+        match a.api.matchmake(&token).await {
+            Err(tickwire_client::ClientError::Status { status, error, .. }) => {
+                let code = error.map(|e| e.error).unwrap_or_default();
+                assert_eq!((status, code.as_str()), (503, "no_node_available"), "{i}");
+            }
+            other => panic!("matchmake {i}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listings_are_read_from_redis_once_a_second_however_many_requests_come() {
     let redis = RedisServer::start();
     let a = node(&redis, "a");
