@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
 use crate::lock::lock;
 
 /// An address holding fewer connections than this is "light": the reserved share is for it
@@ -18,11 +16,18 @@ pub const LIGHT: u32 = 8;
 /// Every connection's place, taken by the listener at accept.
 #[derive(Debug)]
 pub struct Places {
-    slots: Arc<Semaphore>,
+    max: usize,
     /// Places kept for light addresses: a tenth of `max_connections`.
     reserved: usize,
     per_ip: u32,
-    counts: Mutex<HashMap<IpAddr, u32>>,
+    held: Mutex<Held>,
+}
+
+/// The places taken, in all and per address (one lock: a take checks both).
+#[derive(Debug, Default)]
+struct Held {
+    total: usize,
+    by_ip: HashMap<IpAddr, u32>,
 }
 
 /// Why a connection got no place.
@@ -44,18 +49,18 @@ pub struct ConnSlot {
 
 #[derive(Debug)]
 struct Place {
-    _permit: OwnedSemaphorePermit,
     owner: Arc<Places>,
     ip: IpAddr,
 }
 
 impl Drop for Place {
     fn drop(&mut self) {
-        let mut counts = lock(&self.owner.counts);
-        if let Some(n) = counts.get_mut(&self.ip) {
+        let mut held = lock(&self.owner.held);
+        held.total -= 1;
+        if let Some(n) = held.by_ip.get_mut(&self.ip) {
             *n -= 1;
             if *n == 0 {
-                counts.remove(&self.ip);
+                held.by_ip.remove(&self.ip);
             }
         }
     }
@@ -64,37 +69,32 @@ impl Drop for Place {
 impl Places {
     pub fn new(max_connections: u32, max_sockets_per_ip: u32) -> Arc<Places> {
         Arc::new(Places {
-            slots: Arc::new(Semaphore::new(max_connections as usize)),
+            max: max_connections as usize,
             reserved: max_connections as usize / 10,
             per_ip: max_sockets_per_ip,
-            counts: Mutex::new(HashMap::new()),
+            held: Mutex::new(Held::default()),
         })
     }
 
     /// A place for a connection from `ip`.
     pub fn take(self: &Arc<Self>, ip: IpAddr) -> Result<ConnSlot, Refused> {
-        let mut counts = lock(&self.counts);
-        let held = counts.get(&ip).copied().unwrap_or(0);
-        if held >= self.per_ip {
+        let mut held = lock(&self.held);
+        let mine = held.by_ip.get(&ip).copied().unwrap_or(0);
+        if mine >= self.per_ip {
             return Err(Refused::Address);
         }
-        let left = self.slots.available_permits();
+        let left = self.max - held.total;
         if left == 0 {
             return Err(Refused::Full);
         }
-        if left <= self.reserved && held >= LIGHT {
+        if left <= self.reserved && mine >= LIGHT {
             return Err(Refused::Address);
         }
-        let permit = self
-            .slots
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Refused::Full)?;
-        *counts.entry(ip).or_insert(0) += 1;
-        drop(counts);
+        held.total += 1;
+        *held.by_ip.entry(ip).or_insert(0) += 1;
+        drop(held);
         Ok(ConnSlot {
             _place: Arc::new(Place {
-                _permit: permit,
                 owner: self.clone(),
                 ip,
             }),
@@ -103,12 +103,12 @@ impl Places {
 
     /// Places free now.
     pub fn free(&self) -> usize {
-        self.slots.available_permits()
+        self.max - lock(&self.held).total
     }
 
     /// Connections open from `ip` (lingering ones included).
     pub fn held_by(&self, ip: IpAddr) -> u32 {
-        lock(&self.counts).get(&ip).copied().unwrap_or(0)
+        lock(&self.held).by_ip.get(&ip).copied().unwrap_or(0)
     }
 }
 

@@ -76,11 +76,7 @@ impl InProcess {
 
     /// An admin-kind token signed with this server's secret.
     pub fn admin_token(&self) -> String {
-        self.state
-            .auth
-            .issue("admin:tester", "tester", server::auth::TokenKind::Admin)
-            .expect("admin token")
-            .0
+        crate::admin_token(&self.state)
     }
 
     /// A player-kind token for `name`.

@@ -58,11 +58,7 @@ impl TestServer {
 
     /// An admin-kind token signed with this server's secret.
     pub fn admin_token(&self) -> String {
-        self.state
-            .auth
-            .issue("admin:tester", "tester", server::auth::TokenKind::Admin)
-            .expect("admin token")
-            .0
+        admin_token(&self.state)
     }
 
     /// An HTTP request to this server with a bearer token.
@@ -167,6 +163,15 @@ pub async fn read_until<T>(
             panic!("connection closed ({code} {reason}) while waiting for {what}");
         }
     }
+}
+
+/// An admin token from `state`'s issuer (the socket and the in-process servers both use it).
+pub fn admin_token(state: &server::state::AppState) -> String {
+    state
+        .auth
+        .issue("admin:tester", "tester", server::auth::TokenKind::Admin)
+        .expect("admin token")
+        .0
 }
 
 /// Reads until the server closes the connection and returns the close code.
