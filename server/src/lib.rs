@@ -1,6 +1,7 @@
 //! Tickwire's server: HTTP API, JWT auth, WebSocket sessions, the match registry and the
 //! fixed-tick simulation with delta replication. `main.rs` is a thin wrapper around [`app`].
 
+pub mod address_counts;
 #[cfg(feature = "agones")]
 pub mod agones;
 pub mod app;

@@ -3,10 +3,10 @@
 //! not flooding (when fewer than a tenth of the places are left, an address that already holds
 //! [`LIGHT`] or more is refused). One address cannot shut everybody else out.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
+use crate::address_counts::AddressCounts;
 use crate::lock::lock;
 
 /// An address holding fewer connections than this is "light": the reserved share is for it
@@ -20,14 +20,8 @@ pub struct Places {
     /// Places kept for light addresses: a tenth of `max_connections`.
     reserved: usize,
     per_ip: u32,
-    held: Mutex<Held>,
-}
-
-/// The places taken, in all and per address (one lock: a take checks both).
-#[derive(Debug, Default)]
-struct Held {
-    total: usize,
-    by_ip: HashMap<IpAddr, u32>,
+    /// One lock: a take checks the total and its address's count together.
+    held: Mutex<AddressCounts>,
 }
 
 /// Why a connection got no place.
@@ -55,14 +49,7 @@ struct Place {
 
 impl Drop for Place {
     fn drop(&mut self) {
-        let mut held = lock(&self.owner.held);
-        held.total -= 1;
-        if let Some(n) = held.by_ip.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                held.by_ip.remove(&self.ip);
-            }
-        }
+        lock(&self.owner.held).remove(Some(self.ip));
     }
 }
 
@@ -72,26 +59,25 @@ impl Places {
             max: max_connections as usize,
             reserved: max_connections as usize / 10,
             per_ip: max_sockets_per_ip,
-            held: Mutex::new(Held::default()),
+            held: Mutex::new(AddressCounts::default()),
         })
     }
 
     /// A place for a connection from `ip`.
     pub fn take(self: &Arc<Self>, ip: IpAddr) -> Result<ConnSlot, Refused> {
         let mut held = lock(&self.held);
-        let mine = held.by_ip.get(&ip).copied().unwrap_or(0);
+        let mine = held.of(ip);
         if mine >= self.per_ip {
             return Err(Refused::Address);
         }
-        let left = self.max - held.total;
+        let left = self.max - held.total();
         if left == 0 {
             return Err(Refused::Full);
         }
         if left <= self.reserved && mine >= LIGHT {
             return Err(Refused::Address);
         }
-        held.total += 1;
-        *held.by_ip.entry(ip).or_insert(0) += 1;
+        held.add(Some(ip));
         drop(held);
         Ok(ConnSlot {
             _place: Arc::new(Place {
@@ -103,12 +89,12 @@ impl Places {
 
     /// Places free now.
     pub fn free(&self) -> usize {
-        self.max - lock(&self.held).total
+        self.max - lock(&self.held).total()
     }
 
     /// Connections open from `ip` (lingering ones included).
     pub fn held_by(&self, ip: IpAddr) -> u32 {
-        lock(&self.held).by_ip.get(&ip).copied().unwrap_or(0)
+        lock(&self.held).of(ip)
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::address_counts::AddressCounts;
 use crate::game::options::MatchOptions;
 use crate::lock::lock;
 use crate::results::MatchRecord;
@@ -34,7 +35,8 @@ pub struct MatchInfo {
     pub ticket: Option<String>,
     seats: Arc<Mutex<Seats>>,
     /// Spectator places taken (connected spectators and handshakes on their way in).
-    spectators: Arc<Mutex<SpectatorCounts>>,
+    /// Spectator places taken, in all and per address (casters are not counted per address).
+    spectators: Arc<Mutex<AddressCounts>>,
     record: Mutex<Option<MatchRecord>>,
 }
 
@@ -126,28 +128,25 @@ impl MatchInfo {
         if self.is_ended() {
             return Err(SpectatorRefusal::Full);
         }
-        let cap = u32::from(self.options.max_spectators);
+        let cap = usize::from(self.options.max_spectators);
         let mut counts = lock(&self.spectators);
-        if counts.total >= cap {
+        if counts.total() >= cap {
             return Err(SpectatorRefusal::Full);
         }
         // Casters (spectator tokens, minted by an operator) may take any place; the public
         // may not take the last quarter, nor more than an eighth (at least two) per address.
         if !caster {
-            if counts.total >= cap - cap / 4 {
+            if counts.total() >= cap - cap / 4 {
                 return Err(SpectatorRefusal::Full);
             }
             if let Some(ip) = ip
-                && counts.by_ip.get(&ip).copied().unwrap_or(0) >= (cap / 8).max(2)
+                && counts.of(ip) as usize >= (cap / 8).max(2)
             {
                 return Err(SpectatorRefusal::AddressShare);
             }
         }
-        counts.total += 1;
         let ip = ip.filter(|_| !caster);
-        if let Some(ip) = ip {
-            *counts.by_ip.entry(ip).or_insert(0) += 1;
-        }
+        counts.add(ip);
         drop(counts);
         Ok(SpectatorPlace {
             counts: self.spectators.clone(),
@@ -158,7 +157,7 @@ impl MatchInfo {
 
     /// Spectators watching (or on their way in).
     pub fn spectators(&self) -> u32 {
-        lock(&self.spectators).total
+        lock(&self.spectators).total() as u32
     }
 
     pub fn is_ended(&self) -> bool {
@@ -180,7 +179,7 @@ impl MatchInfo {
 /// One spectator's place under `max_spectators`, given back when dropped.
 #[derive(Debug)]
 pub struct SpectatorPlace {
-    counts: Arc<Mutex<SpectatorCounts>>,
+    counts: Arc<Mutex<AddressCounts>>,
     /// The address it counts against (none for a caster, or when unknown).
     ip: Option<IpAddr>,
     caster: bool,
@@ -195,24 +194,8 @@ impl SpectatorPlace {
 
 impl Drop for SpectatorPlace {
     fn drop(&mut self) {
-        let mut counts = lock(&self.counts);
-        counts.total = counts.total.saturating_sub(1);
-        if let Some(ip) = self.ip
-            && let Some(n) = counts.by_ip.get_mut(&ip)
-        {
-            *n -= 1;
-            if *n == 0 {
-                counts.by_ip.remove(&ip);
-            }
-        }
+        lock(&self.counts).remove(self.ip);
     }
-}
-
-/// Spectator places taken, in all and per address (casters are not counted per address).
-#[derive(Debug, Default)]
-struct SpectatorCounts {
-    total: u32,
-    by_ip: std::collections::HashMap<IpAddr, u32>,
 }
 
 /// Why a spectator got no place.

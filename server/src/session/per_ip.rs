@@ -2,14 +2,16 @@
 //! matchmaking reservation, or a dropped player held for reconnection each hold an `IpSlot`
 //! until they end.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
+
+use crate::address_counts::AddressCounts;
+use crate::lock::lock;
 
 #[derive(Debug)]
 pub struct PerIp {
     max: u32,
-    counts: Mutex<HashMap<IpAddr, u32>>,
+    counts: Mutex<AddressCounts>,
 }
 
 /// One connection's place under its address's cap; given back on drop.
@@ -29,18 +31,17 @@ impl PerIp {
     pub fn new(max: u32) -> PerIp {
         PerIp {
             max,
-            counts: Mutex::new(HashMap::new()),
+            counts: Mutex::new(AddressCounts::default()),
         }
     }
 
     /// A slot for `ip`, or `None` when it already has `max`.
     pub fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<IpSlot> {
-        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = counts.entry(ip).or_insert(0);
-        if *n >= self.max {
+        let mut counts = lock(&self.counts);
+        if counts.of(ip) >= self.max {
             return None;
         }
-        *n += 1;
+        counts.add(Some(ip));
         Some(IpSlot {
             owner: self.clone(),
             ip,
@@ -49,15 +50,13 @@ impl PerIp {
 
     /// Places `ip` holds now.
     pub fn held(&self, ip: IpAddr) -> u32 {
-        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        counts.get(&ip).copied().unwrap_or(0)
+        lock(&self.counts).of(ip)
     }
 
     /// A slot for `ip` even past the cap: for a player taking back a seat they hold (its old
     /// slot is given back when the new connection takes over).
     pub fn acquire_over_cap(self: &Arc<Self>, ip: IpAddr) -> IpSlot {
-        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        *counts.entry(ip).or_insert(0) += 1;
+        lock(&self.counts).add(Some(ip));
         IpSlot {
             owner: self.clone(),
             ip,
@@ -67,17 +66,7 @@ impl PerIp {
 
 impl Drop for IpSlot {
     fn drop(&mut self) {
-        let mut counts = self
-            .owner
-            .counts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = counts.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                counts.remove(&self.ip);
-            }
-        }
+        lock(&self.owner.counts).remove(Some(self.ip));
     }
 }
 
