@@ -28,7 +28,16 @@ use tracing::debug;
 use crate::linger::Lingering;
 pub use crate::places::ConnSlot;
 use crate::places::{Places, Refused};
-use crate::watched::{Pipelining, Watched};
+use crate::watched::{Pipelining, Watch, Watched};
+
+/// What each request of a served connection carries about it: the connection's place (held
+/// until the connection ends, a WebSocket's session included) and what its socket is watched
+/// for. One extension: a request costs one more allocation, not two.
+#[derive(Debug, Clone)]
+pub struct Conn {
+    pub slot: ConnSlot,
+    pub watch: Arc<Watch>,
+}
 
 /// Reads a PEM certificate chain and private key; the error names the file and the problem.
 pub fn load(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
@@ -161,8 +170,10 @@ pub async fn serve(
             move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(Peer(peer));
                 req.extensions_mut().insert(Reached(local));
-                req.extensions_mut().insert(slot.clone());
-                req.extensions_mut().insert(pipelining.watch().clone());
+                req.extensions_mut().insert(Conn {
+                    slot: slot.clone(),
+                    watch: pipelining.watch().clone(),
+                });
                 let close = pipelining.over_cap();
                 let answer = router.clone().call(req.map(axum::body::Body::new));
                 async move {

@@ -48,10 +48,9 @@ pub struct Session {
     pub keepalive_timeout: Duration,
     /// A player's seat or a spectator's place, as the handshake took it.
     pub role: Role,
-    /// This connection's place under `max_connections`, given back when the session ends.
-    pub _slot: Option<crate::listener::ConnSlot>,
-    /// The socket's frame count (none for a session not on a listener's socket).
-    pub watch: Option<Arc<crate::watched::Watch>>,
+    /// This connection's place under `max_connections` (given back when the session ends)
+    /// and its socket's frame count; none for a session not on a listener's socket.
+    pub tcp: Option<crate::listener::Conn>,
 }
 
 /// What a connection is in its match.
@@ -110,8 +109,7 @@ pub async fn run(socket: WebSocket, s: Session) {
         keepalive_timeout: s.keepalive_timeout,
         epoch: Instant::now(),
         spectator,
-        _slot: s._slot,
-        watch: s.watch,
+        tcp: s.tcp,
         frames_charged: 0,
     };
     let end = if handler
@@ -153,8 +151,7 @@ struct Handler {
     epoch: Instant,
     /// A spectator's inputs go nowhere.
     spectator: bool,
-    _slot: Option<crate::listener::ConnSlot>,
-    watch: Option<Arc<crate::watched::Watch>>,
+    tcp: Option<crate::listener::Conn>,
     /// Frames already charged to the bucket.
     frames_charged: u64,
 }
@@ -334,9 +331,9 @@ impl Handler {
             // so the count can only add to the price (frames the socket read ahead were
             // charged with the message they arrived with, and `frames_charged` runs ahead of
             // the count until it catches up).
-            let n = match &self.watch {
-                Some(w) => {
-                    let new = w.frames().saturating_sub(self.frames_charged).max(1);
+            let n = match &self.tcp {
+                Some(c) => {
+                    let new = c.watch.frames().saturating_sub(self.frames_charged).max(1);
                     self.frames_charged += new;
                     new.min(1024) as u32
                 }
@@ -375,7 +372,7 @@ impl Handler {
             Some(Ok(Message::Ping(_))) => return None,
             Some(Ok(Message::Close(_))) => return Some(End::Left),
             None => return Some(End::Gone),
-            Some(Err(_)) if self.watch.as_ref().is_some_and(|w| w.too_fragmented()) => {
+            Some(Err(_)) if self.tcp.as_ref().is_some_and(|c| c.watch.too_fragmented()) => {
                 info!(match_id = %self.handle.id, player_id = %self.player_id, "a message in too many fragments: protocol error");
                 return Some(End::Close(CloseCode::ProtocolError));
             }

@@ -18,12 +18,11 @@ use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
 use crate::game::info::SpectatorRefusal;
 use crate::http::path::ApiQuery;
-use crate::listener::{ConnSlot, Peer};
+use crate::listener::{Conn, Peer};
 use crate::registry::{MatchHandle, Seat};
 use crate::session::WRITE_BUFFER_CAP;
 use crate::session::connection::{self, Role, Session};
 use crate::state::AppState;
-use crate::watched::Watch;
 
 /// Bytes tungstenite reads into per `read` call. Its default (128 KiB) is zero-filled before
 /// every read, which cost 40 % of the server's CPU under 512 bots (perf: `memset`) and 128 KiB
@@ -62,12 +61,11 @@ pub async fn ws_handler(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<WsParams>,
     peer: Option<axum::Extension<Peer>>,
-    slot: Option<axum::Extension<ConnSlot>>,
-    watch: Option<axum::Extension<Arc<Watch>>>,
+    conn: Option<axum::Extension<Conn>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let slot = (slot, watch);
+    let conn = conn.map(|axum::Extension(c)| c);
     if state.drain.is_draining() {
         return reject(&state, Rejection::Draining);
     }
@@ -104,7 +102,7 @@ pub async fn ws_handler(
             Ok(role) => role,
             Err(why) => return reject(&state, why),
         };
-        return upgrade(&state, ws, handle, claims, role, slot);
+        return upgrade(&state, ws, handle, claims, role, conn);
     }
     if let Some(cluster) = &state.cluster
         && let Err(why) =
@@ -135,7 +133,7 @@ pub async fn ws_handler(
         }
         guard.hold_ip(slot);
     }
-    upgrade(&state, ws, handle, claims, Role::Player(guard), slot)
+    upgrade(&state, ws, handle, claims, Role::Player(guard), conn)
 }
 
 /// False when the client offers `tickwire.*` protocol versions and none is the server's
@@ -206,17 +204,13 @@ fn upgrade(
     handle: Arc<MatchHandle>,
     claims: Claims,
     role: Role,
-    (slot, watch): (
-        Option<axum::Extension<ConnSlot>>,
-        Option<axum::Extension<Arc<Watch>>>,
-    ),
+    conn: Option<Conn>,
 ) -> Response {
     let limit = state.config.max_message_bytes;
-    let watch = watch.map(|axum::Extension(w)| w);
     // Before the 101 goes out: from the client's next byte on, its frames are counted, which
     // needs the counter to start where the frames do.
-    if let Some(w) = &watch
-        && w.websocket().is_err()
+    if let Some(c) = &conn
+        && c.watch.websocket().is_err()
     {
         // What the client sent early is no request: nothing more is read from it.
         let mut refusal = reject(state, Rejection::DataBeforeUpgrade);
@@ -240,8 +234,7 @@ fn upgrade(
         input_rate_limit: input_rate(state.config.input_rate_limit, handle_rate),
         keepalive_timeout: state.config.keepalive_timeout,
         role,
-        _slot: slot.map(|axum::Extension(s)| s),
-        watch,
+        tcp: conn,
     };
     ws.protocols([SUBPROTOCOL])
         .read_buffer_size(READ_BUFFER)
