@@ -31,9 +31,11 @@ pub const MAX_PIPELINED: u32 = 16;
 pub struct Watched<T> {
     inner: T,
     write_timeout: Duration,
-    /// Armed when a write or flush is pending, dropped when one makes progress (allocated
-    /// only for a stalled socket).
-    stalled: Option<Pin<Box<Sleep>>>,
+    /// The write deadline: made the first time a write stalls (a socket that never stalls
+    /// allocates none), kept for the next stall, reset when armed again.
+    deadline: Option<Pin<Box<Sleep>>>,
+    /// Whether `deadline` runs: from a pending write or flush until one makes progress.
+    armed: bool,
     watch: Arc<Watch>,
     /// Made when the connection becomes a WebSocket.
     scanner: Option<Box<FrameScanner>>,
@@ -88,7 +90,8 @@ impl<T> Watched<T> {
         Watched {
             inner,
             write_timeout,
-            stalled: None,
+            deadline: None,
+            armed: false,
             watch: watch.clone(),
             scanner: None,
             head_end: HeadEnd::default(),
@@ -99,8 +102,12 @@ impl<T> Watched<T> {
     fn stall(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         let timeout = self.write_timeout;
         let timer = self
-            .stalled
+            .deadline
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if !self.armed {
+            timer.as_mut().reset(tokio::time::Instant::now() + timeout);
+            self.armed = true;
+        }
         ready!(timer.as_mut().poll(cx));
         Poll::Ready(io::Error::new(
             io::ErrorKind::TimedOut,
@@ -115,7 +122,7 @@ impl<T> Watched<T> {
     ) -> Poll<io::Result<R>> {
         match result {
             Poll::Ready(r) => {
-                self.stalled = None;
+                self.armed = false;
                 Poll::Ready(r)
             }
             Poll::Pending => self.stall(cx).map(Err),
