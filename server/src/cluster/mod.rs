@@ -8,7 +8,6 @@ pub mod remote;
 mod scripts;
 pub mod sync;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -189,7 +188,7 @@ pub struct Cluster {
     /// The cluster's listing as last read from Redis, and when: `GET /v1/matches` is served
     /// from it for [`LISTING_TTL`], so listings cost Redis one script per node per interval
     /// however many requests come (the lock makes concurrent requests wait for one read).
-    listing: tokio::sync::Mutex<Option<(std::time::Instant, Arc<Vec<MatchSummary>>)>>,
+    listing: tokio::sync::Mutex<Option<(std::time::Instant, bytes::Bytes)>>,
     /// Reads of the listing from Redis.
     listing_reads: AtomicU64,
 }
@@ -396,20 +395,22 @@ impl Cluster {
         Ok(all)
     }
 
-    /// Every live match of the cluster as `GET /v1/matches` lists them, at most [`LISTING_TTL`]
-    /// old.
-    pub async fn listing(&self) -> Result<Arc<Vec<MatchSummary>>, ClusterError> {
+    /// Every live match of the cluster as `GET /v1/matches` lists them (its JSON body), at most
+    /// [`LISTING_TTL`] old: serialized once per read, each request shares the bytes.
+    pub async fn listing(&self) -> Result<bytes::Bytes, ClusterError> {
         let mut cached = self.listing.lock().await;
-        if let Some((at, list)) = cached.as_ref()
+        if let Some((at, body)) = cached.as_ref()
             && at.elapsed() < LISTING_TTL
         {
-            return Ok(list.clone());
+            return Ok(body.clone());
         }
         self.listing_reads.fetch_add(1, Relaxed);
         let all = self.matches(None).await?;
-        let list = Arc::new(all.iter().map(|(m, _)| m.summary()).collect::<Vec<_>>());
-        *cached = Some((std::time::Instant::now(), list.clone()));
-        Ok(list)
+        let list: Vec<MatchSummary> = all.iter().map(|(m, _)| m.summary()).collect();
+        // A list of plain structs always serializes.
+        let body = bytes::Bytes::from(serde_json::to_vec(&list).unwrap_or_default());
+        *cached = Some((std::time::Instant::now(), body.clone()));
+        Ok(body)
     }
 
     /// The match `id` anywhere in the cluster.

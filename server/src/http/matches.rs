@@ -1,12 +1,13 @@
 //! Matches: `POST /v1/matchmake`, `POST /v1/matches`, `GET /v1/matches`,
 //! `GET /v1/matches/{id}` — on one server, or across the cluster when `redis_url` is set.
 
-use axum::Json;
-use axum::extract::State;
 use std::net::{IpAddr, SocketAddr};
 
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::{CONNECTION, HOST, HeaderName};
+use axum::http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName};
+use axum::response::{IntoResponse, Response};
 use shared::api::{MatchState, MatchSummary, MatchTicket};
 
 use crate::auth::bearer::PlayerAuth;
@@ -207,21 +208,18 @@ fn summary(state: &AppState, req: &Requester, m: &MatchHandle) -> MatchSummary {
 }
 
 /// Lists running matches: this server's, or the whole cluster's.
-pub async fn list(
-    State(state): State<AppState>,
-    req: Requester,
-) -> Result<Json<Vec<MatchSummary>>, AppError> {
+pub async fn list(State(state): State<AppState>, req: Requester) -> Result<Response, AppError> {
     if let Some(cluster) = &state.cluster {
-        return Ok(Json(cluster.listing().await?.as_ref().clone()));
+        let body = cluster.listing().await?;
+        return Ok(([(CONTENT_TYPE, "application/json")], body).into_response());
     }
-    Ok(Json(
-        state
-            .registry
-            .list()
-            .iter()
-            .map(|m| summary(&state, &req, m))
-            .collect(),
-    ))
+    let list: Vec<MatchSummary> = state
+        .registry
+        .list()
+        .iter()
+        .map(|m| summary(&state, &req, m))
+        .collect();
+    Ok(Json(list).into_response())
 }
 
 /// One match, wherever in the cluster it runs, with where to connect to it: how a client that
