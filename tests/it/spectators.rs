@@ -262,7 +262,7 @@ fn the_delay_queue_holds_nothing_unwatched_and_stays_within_its_budget() {
     assert_eq!(h.core().spectator_queue_bytes(), 0, "nobody watches");
     // 48 KiB for 2 s of 16 firing players at 240 Hz: the frames must be thinned.
     let budget = 48 << 10;
-    h.core_mut().limit_spectator_queue(budget);
+    h.limit_spectator_queue(budget);
     let fan = h.watch("fan").expect("a place");
     let mut peak = 0;
     for _ in 0..1200 {
@@ -314,7 +314,7 @@ fn a_frame_larger_than_the_whole_budget_is_still_shown_one_at_a_time() {
     let mut h = Harness::new(options);
     let players: Vec<ConnId> = (0..4).map(|i| h.join(&format!("p{i}"))).collect();
     // A budget smaller than any frame: the queue holds one frame at a time, never none.
-    h.core_mut().limit_spectator_queue(1);
+    h.limit_spectator_queue(1);
     let fan = h.watch("fan").expect("a place");
     let mut rng = StdRng::seed_from_u64(3);
     let mut most = 0;

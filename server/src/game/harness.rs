@@ -468,9 +468,9 @@ impl Harness {
         &self.core
     }
 
-    /// The core, to change what only tests change (the spectator queue's budget).
-    pub fn core_mut(&mut self) -> &mut MatchCore<MemLink> {
-        &mut self.core
+    /// Bounds the spectator delay queue at `bytes` instead of its 16 MiB (to fill it fast).
+    pub fn limit_spectator_queue(&mut self, bytes: usize) {
+        self.core.limit_spectator_queue(bytes);
     }
 
     /// Why the match ended, once it has.
