@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 scripts/test-deps.sh
 
+echo "== import layering (no cycle between files; module-level cycles only as listed)"
+scripts/check-layers.py
+
 echo "== cargo test --workspace"
 cargo test --workspace
 

@@ -5,8 +5,16 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it): the times a record carries.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
 
 /// One player's line in a match record.
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]

@@ -5,11 +5,9 @@
 //! merge walk of two sorted lists. Entities of the baseline are named by their index in it;
 //! new ones by id.
 
+pub use crate::entity::Entry;
 use crate::entity::{EntityKind, EntityPatch, EntityState};
 use crate::predict::Prediction;
-
-/// One entity in a snapshot: (network id, quantized state).
-pub type Entry = (u32, EntityState);
 
 /// An entity the client did not have, as a patch to [`Prediction::template`] of its kind
 /// (`patch.kind`, a player when absent), placed relative to [`Prediction::origin`]. `name` is

@@ -52,6 +52,9 @@ pub struct EntityState {
     pub tick: u32,
 }
 
+/// One entity in a snapshot: (network id, quantized state).
+pub type Entry = (u32, EntityState);
+
 /// Field mask bits, ordered so that the usual masks stay below 251 and fit one varint byte: a
 /// player turning (`AIM_HI`), changing direction (`BUTTONS`), a projectile spawning
 /// (`AIM_HI | AIM_LO | KIND | OWNER`, with `AGE` when lag compensation created it part-way

@@ -6,8 +6,7 @@
 //! adds the correction back, so a prediction that is wrong costs bytes, never correctness.
 
 use crate::arena::Arena;
-use crate::delta::Entry;
-use crate::entity::{EntityKind, EntityState, flags};
+use crate::entity::{EntityKind, EntityState, Entry, flags};
 use crate::quant::SIM_SCALE;
 use crate::rules::movement::move_player;
 use crate::rules::{MAX_HP, buttons};

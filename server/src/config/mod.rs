@@ -119,7 +119,7 @@ pub struct Config {
     /// Where match recordings are written (none: matches are not recorded).
     pub record_dir: Option<PathBuf>,
     /// Which finished recordings are kept.
-    pub record_retention: crate::record::store::Retention,
+    pub record_retention: Retention,
     /// Default cap on spectators per match.
     pub max_spectators: u16,
     /// Default delay of what spectators see, ms (0: live).
@@ -213,4 +213,17 @@ pub fn random_secret() -> Vec<u8> {
     let mut s = vec![0u8; MIN_SECRET_BYTES];
     rand::rng().fill_bytes(&mut s);
     s
+}
+
+/// Which finished recordings are kept (`record_keep`, `record_max_age`,
+/// `record_keep_per_creator`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// The newest this many are kept (0: no count limit).
+    pub keep: u32,
+    /// Older than this are deleted (zero: no age limit).
+    pub max_age: Duration,
+    /// Of the recordings of player-created matches, the newest this many per creator are kept
+    /// (0: no per-creator limit).
+    pub per_creator: u32,
 }

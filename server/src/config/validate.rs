@@ -245,7 +245,7 @@ impl RawConfig {
                 i64::from(*shared::limits::LAG_COMPENSATION_MS.end()),
             )?,
             record_dir: optional(&self.record_dir).map(PathBuf::from),
-            record_retention: crate::record::store::Retention {
+            record_retention: super::Retention {
                 keep: int("record_keep", self.record_keep, 0, 1_000_000)?,
                 max_age: dur(
                     "record_max_age",

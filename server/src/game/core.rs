@@ -111,7 +111,7 @@ impl<L: Link> MatchCore<L> {
             departed_snapshots: 0,
             next_housekeeping: now + HOUSEKEEPING_EVERY,
             snapshot_due: false,
-            started_at_ms: crate::game::finish::unix_ms(),
+            started_at_ms: crate::results::unix_ms(),
             recording: None,
         }
     }

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use shared::close_code::CloseCode;
@@ -13,14 +12,7 @@ use tracing::info;
 
 use crate::game::core::MatchCore;
 use crate::game::link::{Flush, Link, Outgoing};
-use crate::results::{MatchRecord, PlayerRecord};
-
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
+use crate::results::{MatchRecord, PlayerRecord, unix_ms};
 
 /// The results log's name for an end reason.
 pub fn reason_name(reason: EndReason) -> &'static str {

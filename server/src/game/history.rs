@@ -9,8 +9,6 @@ use shared::delta::{Entry, diff, diff_by};
 use shared::predict::Prediction;
 use shared::protocol::{GameEvent, SnapshotBase};
 
-use crate::game::interest::{restrict_into, shows};
-
 /// Snapshots kept; a client whose baseline is older gets a full snapshot.
 pub const HISTORY_LEN: usize = 64;
 
@@ -118,6 +116,28 @@ impl History {
             }
         }
     }
+}
+
+/// The entities of `entities` whose ids are in `view` (sorted), into `out` (cleared first),
+/// reusing its allocation.
+pub fn restrict_into(entities: &[Entry], view: &[u32], out: &mut Vec<Entry>) {
+    out.clear();
+    let mut ids = view.iter().peekable();
+    for e in entities {
+        while ids.next_if(|id| **id < e.0).is_some() {}
+        if ids.peek() == Some(&&e.0) {
+            out.push(*e);
+        }
+    }
+}
+
+/// Whether a client with `view` is sent `event`: when it sees an entity the event is about
+/// (its own entity is always in its view, so whoever an event concerns gets it).
+pub fn shows(view: &[u32], event: &GameEvent) -> bool {
+    event
+        .entities()
+        .iter()
+        .any(|id| view.binary_search(id).is_ok())
 }
 
 /// What the encodes of one broadcast share: each entity's predicted position against a

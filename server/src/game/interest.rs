@@ -8,11 +8,10 @@ use std::sync::Arc;
 
 use shared::delta::Entry;
 use shared::entity::EntityKind;
-use shared::protocol::GameEvent;
 use shared::quant::q_to_pos;
 use shared::rules::projectile_position;
 
-use crate::game::history::Frame;
+use crate::game::history::{Frame, restrict_into};
 
 /// The ids one client sees (sorted), shared by every client that sees the same.
 pub type View = Arc<[u32]>;
@@ -93,27 +92,6 @@ pub fn restrict(entities: &[Entry], view: &[u32]) -> Vec<Entry> {
     let mut out = Vec::with_capacity(view.len());
     restrict_into(entities, view, &mut out);
     out
-}
-
-/// [`restrict`] into `out` (cleared first), reusing its allocation.
-pub fn restrict_into(entities: &[Entry], view: &[u32], out: &mut Vec<Entry>) {
-    out.clear();
-    let mut ids = view.iter().peekable();
-    for e in entities {
-        while ids.next_if(|id| **id < e.0).is_some() {}
-        if ids.peek() == Some(&&e.0) {
-            out.push(*e);
-        }
-    }
-}
-
-/// Whether a client with `view` is sent `event`: when it sees an entity the event is about
-/// (its own entity is always in its view, so whoever an event concerns gets it).
-pub fn shows(view: &[u32], event: &GameEvent) -> bool {
-    event
-        .entities()
-        .iter()
-        .any(|id| view.binary_search(id).is_ok())
 }
 
 #[cfg(test)]

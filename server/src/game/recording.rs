@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 use crate::game::core::MatchCore;
 use crate::game::info::MatchInfo;
 use crate::game::link::Link;
+use crate::game::options::MatchOptions;
 use crate::record::format::{HASH_EVERY, Header, RecordedOptions, header_bytes};
 use crate::record::writer::Recorder;
 
@@ -20,9 +21,25 @@ pub fn header(info: &MatchInfo, arena: &shared::arena::Arena, started_at_ms: u64
         build: env!("CARGO_PKG_VERSION").to_owned(),
         match_id: info.id.clone(),
         started_at_ms,
-        options: RecordedOptions::from(&info.options),
+        options: recorded(&info.options),
         arena: arena.clone(),
         hash_every: HASH_EVERY,
+    }
+}
+
+/// What a recording keeps of a match's options (what a replay needs to run it again).
+pub fn recorded(o: &MatchOptions) -> RecordedOptions {
+    RecordedOptions {
+        max_players: o.max_players,
+        tick_rate: o.tick_rate,
+        snapshot_interval: o.snapshot_interval,
+        score_limit: o.score_limit,
+        time_limit_secs: o.time_limit_secs,
+        seed: o.seed,
+        map: o.map.clone(),
+        interest_radius: o.interest_radius,
+        lag_compensation_ms: o.lag_compensation_ms,
+        private: o.private,
     }
 }
 

@@ -106,7 +106,7 @@ pub async fn download(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, AppError> {
     let bytes = read(&state, &id).await?;
-    let name = format!("{id}.{}", crate::record::writer::EXTENSION);
+    let name = format!("{id}.{}", crate::record::store::EXTENSION);
     Ok(binary(bytes, Some(name)))
 }
 

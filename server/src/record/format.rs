@@ -63,23 +63,6 @@ pub struct RecordedOptions {
     pub private: bool,
 }
 
-impl From<&crate::game::options::MatchOptions> for RecordedOptions {
-    fn from(o: &crate::game::options::MatchOptions) -> RecordedOptions {
-        RecordedOptions {
-            max_players: o.max_players,
-            tick_rate: o.tick_rate,
-            snapshot_interval: o.snapshot_interval,
-            score_limit: o.score_limit,
-            time_limit_secs: o.time_limit_secs,
-            seed: o.seed,
-            map: o.map.clone(),
-            interest_radius: o.interest_radius,
-            lag_compensation_ms: o.lag_compensation_ms,
-            private: o.private,
-        }
-    }
-}
-
 /// Why a player's entity left the match.
 #[derive(Encode, Decode, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Departure {

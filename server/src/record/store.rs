@@ -9,25 +9,16 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::config::Retention;
 use crate::record::format::Header;
 use crate::record::reader;
-use crate::record::writer::EXTENSION;
 
-/// Which finished recordings are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention {
-    /// The newest this many are kept (0: no count limit).
-    pub keep: u32,
-    /// Older than this are deleted (zero: no age limit).
-    pub max_age: Duration,
-    /// Of the recordings of player-created matches, the newest this many per creator are kept
-    /// (0: no per-creator limit).
-    pub per_creator: u32,
-}
+/// The extension of a finished recording.
+pub const EXTENSION: &str = "twrec";
 
 /// The file stem of a recording: `ID`, or `ID~cKEY` for a match a player created.
 pub fn stem(id: &str, creator: Option<&str>) -> String {
@@ -178,6 +169,7 @@ pub fn apply_retention(dir: &Path, rule: &Retention, now: SystemTime) -> std::io
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn retention_keeps_the_newest_and_drops_the_old() {

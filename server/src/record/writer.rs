@@ -14,15 +14,13 @@ use std::sync::mpsc;
 use tokio::sync::oneshot;
 use tracing::{error, warn};
 
+use crate::config::Retention;
 use crate::metrics::Metrics;
-use crate::record::store::{self, Retention};
+use crate::record::store::{self, EXTENSION};
 
 /// Bytes handed to the writer and not yet written, across all matches, past which a match's
 /// recording is abandoned rather than let memory grow while the disk cannot keep up.
 const MAX_PENDING: usize = 256 << 20;
-
-/// The extension of a finished recording.
-pub const EXTENSION: &str = "twrec";
 
 enum Msg {
     Open {

@@ -339,7 +339,7 @@ fn movement(arena: &Arena) -> Value {
 /// joining late, a tick-rate change) turned into the replay stream the viewer plays, with the
 /// world a fresh re-simulation gives at some ticks (the JS playback must show the same).
 fn replay(arena: &Arena) -> Value {
-    use server::record::format::{HASH_EVERY, Header, Op, RecordedOptions, header_bytes};
+    use server::record::format::{HASH_EVERY, Header, Op, header_bytes};
     use server::record::replay::Replayer;
     let o = MatchOptions {
         seed: 11,
@@ -400,7 +400,7 @@ fn replay(arena: &Arena) -> Value {
         build: "fixture".into(),
         match_id: "fixture".into(),
         started_at_ms: 0,
-        options: RecordedOptions::from(&o),
+        options: server::game::recording::recorded(&o),
         arena: arena.clone(),
         hash_every: HASH_EVERY,
     };
