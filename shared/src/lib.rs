@@ -15,3 +15,4 @@ pub mod protocol;
 pub mod quant;
 pub mod rules;
 pub mod snapshot_wire;
+pub mod wire;

@@ -33,3 +33,4 @@ mod recordings_api;
 mod spectators;
 mod spectators_e2e;
 mod tls;
+mod wire_v4;

@@ -1,0 +1,230 @@
+//! The schema-driven wire (v4) on the arena's real traffic, beside the hand-written v3 codec it
+//! replaces: the server's own `Sim`, driven as ../shared/bench/WORKLOAD.md says (16 players, 30
+//! Hz, directions re-rolled every 500 ms, a new aim every input), encoded both ways every tick.
+//! v4 must mirror every tick exactly and cost no more bytes than v3 (issue 23 §3).
+
+use std::sync::Arc;
+
+use bevy_ecs::entity::Entity;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use server::app::DEFAULT_MAP;
+use server::game::history::{EncodeScratch, Frame as V3Frame, History};
+use server::game::options::MatchOptions;
+use server::game::sim::Sim;
+use shared::arena::Arena;
+use shared::delta::Entry;
+use shared::entity::EntityKind;
+use shared::protocol::{GameEvent, Input, Weapon};
+use shared::rules::buttons;
+use shared::wire::delta::diff;
+use shared::wire::event::Event;
+use shared::wire::frame::Frame;
+use shared::wire::mirror::Mirror;
+use shared::wire::predict::Step;
+use shared::wire::schema::Schema;
+use shared::wire::snapshot::{SnapshotBase, encode_ack, encode_body};
+use tickwire_arena::predict::ArenaPrediction;
+use tickwire_arena::schema::{PLAYER, SHOT, event, schema};
+
+const PLAYERS: usize = 16;
+
+/// The v4 frame of a v3 world.
+fn frame_of(schema: &Schema, entities: &[Entry]) -> Frame {
+    let mut f = Frame::new();
+    for (id, s) in entities {
+        let (kind, fields) = match s.kind {
+            EntityKind::Player => (
+                PLAYER,
+                vec![
+                    u32::from(s.aim >> 8),
+                    u32::from(s.buttons),
+                    s.x as u32,
+                    s.y as u32,
+                    u32::from(s.hp),
+                    u32::from(s.flags),
+                    u32::from(s.score),
+                    u32::from(s.deaths),
+                ],
+            ),
+            EntityKind::Projectile => (
+                SHOT,
+                vec![s.x as u32, s.y as u32, u32::from(s.aim), s.owner, s.tick],
+            ),
+        };
+        f.push(schema, *id, kind, &fields)
+            .expect("an arena entity fits its kind");
+    }
+    f
+}
+
+fn event_of(e: &GameEvent) -> Event {
+    match *e {
+        GameEvent::Kill {
+            tick,
+            killer,
+            victim,
+        } => Event::new(event::KILL, &[tick, killer, victim]),
+        GameEvent::Hit {
+            tick,
+            shooter,
+            victim,
+            damage,
+            weapon,
+        } => Event::new(
+            event::HIT,
+            &[
+                tick,
+                shooter,
+                victim,
+                u32::from(damage),
+                match weapon {
+                    Weapon::Gun => 0,
+                    Weapon::Rail => 1,
+                },
+            ],
+        ),
+        GameEvent::Rail {
+            tick,
+            shooter,
+            aim,
+            length,
+        } => Event::new(
+            event::RAIL,
+            &[tick, shooter, u32::from(aim), u32::from(length)],
+        ),
+    }
+}
+
+/// Bytes per player-second of each codec over `ticks` ticks of a 16-player match where a
+/// share `fire` of the inputs fire (and, with `rail`, a share of them the rail).
+fn run(fire: f64, rail: bool, ticks: u32) -> (f64, f64) {
+    let options = MatchOptions {
+        max_players: PLAYERS as u16,
+        tick_rate: 30,
+        snapshot_interval: 1,
+        score_limit: u16::MAX,
+        time_limit_secs: 24 * 3600,
+        seed: 7,
+        matchmaking: false,
+        private: false,
+        map: "arena".into(),
+        interest_radius: 0,
+        lag_compensation_ms: 200,
+        max_spectators: 32,
+        spectator_delay_ms: 0,
+    };
+    let arena = Arena::from_json(DEFAULT_MAP).expect("the built-in map parses");
+    let schema = Arc::new(schema().expect("valid"));
+    let rule = ArenaPrediction {
+        arena: arena.clone(),
+    };
+    let mut sim = Sim::new(&options, arena.clone());
+    let players: Vec<Entity> = (0..PLAYERS)
+        .map(|i| sim.add_player(&format!("p{i}")).0)
+        .collect();
+    let mut held = [0u8; PLAYERS];
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut history = History::default();
+    let mut scratch = EncodeScratch::default();
+    let mut mirror = Mirror::new(schema.clone(), Box::new(rule.clone()), 30);
+    let mut base = Frame::new();
+    let (mut v3_bytes, mut v4_bytes) = (0usize, 0usize);
+    for seq in 1..=ticks {
+        for (i, &e) in players.iter().enumerate() {
+            if seq % 15 == (i as u32) % 15 {
+                held[i] = rng.random_range(0..16u8);
+            }
+            let shoot = if rng.random_bool(fire) {
+                if rail && rng.random_bool(0.2) {
+                    buttons::RAIL
+                } else {
+                    buttons::FIRE
+                }
+            } else {
+                0
+            };
+            let input = Input {
+                seq,
+                buttons: held[i] | shoot,
+                aim: rng.random(),
+                view_tick: sim.tick().saturating_sub(3),
+            };
+            sim.queue_input(e, input);
+        }
+        sim.step();
+        let tick = sim.tick();
+        let baseline = history.latest().map_or(0, |f| f.tick);
+        let entities = sim.snapshot();
+        let events = sim.take_events();
+        let frame = frame_of(&schema, &entities);
+        let v4_events: Vec<Event> = events.iter().map(event_of).collect();
+        history.push(V3Frame {
+            tick,
+            tick_rate: 30,
+            entities: Arc::new(entities),
+            events,
+        });
+        let sim_ref = &sim;
+        // v3: the server's own encode (its variant byte included), plus each client's ack.
+        let v3 = history.encode_latest(baseline, None, &arena, |id| sim_ref.name(id), &mut scratch);
+        v3_bytes += PLAYERS * (v3.len() + 1);
+
+        // v4: the same frame against the same baseline; 1 byte of message variant, body, ack.
+        let (snap, ticks_since) = if baseline == 0 {
+            (SnapshotBase::Full { tick }, 0)
+        } else {
+            (
+                SnapshotBase::Since {
+                    ticks: tick - baseline,
+                },
+                tick - baseline,
+            )
+        };
+        let step = Step {
+            tick_rate: 30,
+            ticks: ticks_since,
+            tick,
+        };
+        let delta = diff(&schema, &base, &frame, |id| sim_ref.name(id), &step, &rule);
+        let mut body = Vec::new();
+        encode_body(&schema, snap, &base, &delta, &v4_events, tick, &mut body);
+        encode_ack(1, &mut body);
+        v4_bytes += PLAYERS * (body.len() + 1);
+
+        let got = mirror
+            .apply(&body)
+            .expect("the mirror applies every snapshot");
+        assert_eq!(
+            mirror.frame(),
+            &frame,
+            "tick {tick}: the mirror is the server's world"
+        );
+        if baseline != 0 {
+            assert_eq!(
+                got, v4_events,
+                "tick {tick}: events arrive with their ticks"
+            );
+        }
+        base = frame;
+    }
+    let player_seconds = (PLAYERS as f64) * f64::from(ticks) / 30.0;
+    (
+        v3_bytes as f64 / player_seconds,
+        v4_bytes as f64 / player_seconds,
+    )
+}
+
+#[test]
+fn on_the_standard_workload_v4_costs_no_more_than_v3_and_mirrors_exactly() {
+    let (v3, v4) = run(0.0, false, 900);
+    eprintln!("standard: v3 {v3:.0} B/player-s, v4 {v4:.0} B/player-s");
+    assert!(v4 <= v3, "v4 {v4:.0} > v3 {v3:.0}");
+}
+
+#[test]
+fn with_guns_and_rails_firing_v4_costs_no_more_than_v3_and_mirrors_exactly() {
+    let (v3, v4) = run(0.3, true, 900);
+    eprintln!("firing: v3 {v3:.0} B/player-s, v4 {v4:.0} B/player-s");
+    assert!(v4 <= v3, "v4 {v4:.0} > v3 {v3:.0}");
+}
