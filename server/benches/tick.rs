@@ -24,6 +24,7 @@ use shared::delta::{apply, diff};
 use shared::predict::Prediction;
 use shared::protocol::{Input, ServerMsg, Snapshot, SnapshotBase};
 use shared::rules::buttons;
+use shared::wire::frame::Frame as WireFrame;
 
 const PLAYERS: usize = 16;
 
@@ -182,5 +183,106 @@ fn codec(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, tick_16, codec);
+/// The v4 frame of a v3 world (the arena's field order, tickwire_arena::schema).
+fn frame_of(schema: &shared::wire::schema::Schema, entities: &[shared::delta::Entry]) -> WireFrame {
+    use shared::entity::EntityKind;
+    use tickwire_arena::schema::{PLAYER, SHOT};
+    let mut f = WireFrame::new();
+    for (id, s) in entities {
+        let (kind, fields) = match s.kind {
+            EntityKind::Player => (
+                PLAYER,
+                vec![
+                    u32::from(s.aim >> 8),
+                    u32::from(s.buttons),
+                    s.x as u32,
+                    s.y as u32,
+                    u32::from(s.hp),
+                    u32::from(s.flags),
+                    u32::from(s.score),
+                    u32::from(s.deaths),
+                ],
+            ),
+            EntityKind::Projectile => (
+                SHOT,
+                vec![s.x as u32, s.y as u32, u32::from(s.aim), s.owner, s.tick],
+            ),
+        };
+        f.push(schema, *id, kind, &fields)
+            .expect("an arena entity fits its kind");
+    }
+    f
+}
+
+/// The schema-driven codec (v4) on the same two worlds as [`codec`]'s, for the A/B the switch
+/// to v4 must pass (docs/game-api.md).
+fn codec_v4(c: &mut Criterion) {
+    use shared::wire::delta::{apply as apply_v4, diff as diff_v4};
+    use shared::wire::predict::Step;
+    use shared::wire::snapshot::{SnapshotBase as Base, decode, encode_ack, encode_body};
+    let mut b = Bench::new(0.3);
+    let before = b.history.latest().map(|f| f.entities.clone());
+    b.tick();
+    let (Some(base), Some(now)) = (before, b.history.latest().map(|f| f.entities.clone())) else {
+        return;
+    };
+    let schema = tickwire_arena::schema::schema().expect("valid");
+    let rule = tickwire_arena::predict::ArenaPrediction {
+        arena: b.sim.arena().clone(),
+    };
+    let (base, now) = (frame_of(&schema, &base), frame_of(&schema, &now));
+    let step = Step {
+        tick_rate: b.sim.tick_rate(),
+        ticks: 1,
+        tick: b.sim.tick(),
+    };
+    let delta = diff_v4(&schema, &base, &now, |_| String::new(), &step, &rule);
+    let mut bytes = Vec::new();
+    encode_body(
+        &schema,
+        Base::Since { ticks: 1 },
+        &base,
+        &delta,
+        &[],
+        step.tick,
+        &mut bytes,
+    );
+    encode_ack(1, &mut bytes);
+    c.bench_function("v4_diff_16", |x| {
+        x.iter(|| {
+            diff_v4(
+                &schema,
+                black_box(&base),
+                black_box(&now),
+                |_| String::new(),
+                &step,
+                &rule,
+            )
+        })
+    });
+    c.bench_function("v4_apply_16", |x| {
+        x.iter(|| apply_v4(&schema, black_box(&base), black_box(&delta), &step, &rule))
+    });
+    c.bench_function("v4_encode_snapshot_16", |x| {
+        x.iter(|| {
+            let mut out = Vec::new();
+            encode_body(
+                &schema,
+                Base::Since { ticks: 1 },
+                &base,
+                black_box(&delta),
+                &[],
+                step.tick,
+                &mut out,
+            );
+            encode_ack(1, &mut out);
+            out
+        })
+    });
+    c.bench_function("v4_decode_snapshot_16", |x| {
+        x.iter(|| decode(&schema, black_box(&bytes), &base, step.tick - 1))
+    });
+}
+
+criterion_group!(benches, tick_16, codec, codec_v4);
 criterion_main!(benches);

@@ -6,7 +6,7 @@
 //! by id. Each entity's patch is a field mask over its kind's fields and the values of the
 //! fields present, in mask order; spawns are patches against the kind's template.
 
-use crate::wire::frame::Frame;
+use crate::wire::frame::{EntityRef, Frame};
 use crate::wire::predict::{Predictor, Step};
 use crate::wire::schema::{Encoding, KindLayout, MAX_KIND_FIELDS, Schema, Slot};
 
@@ -50,52 +50,65 @@ impl Delta {
     }
 }
 
-/// Appends the patch that turns `reference` into `to` and returns its mask. For a predicted
-/// slot `reference` holds the prediction, for any other the value the client has (a tick
-/// slot's template is `at`).
-fn write_patch(slots: &[Slot], reference: &[u32], to: &[u32], at: u32, out: &mut Vec<u32>) -> u32 {
+/// Appends the patch that turns what the client has into `to` and returns its mask. A
+/// predicted slot is compared with `predicted`, a tick slot's value is sent as its age before
+/// `at`, any other slot is compared with `held` (the baseline's value, or the template's).
+#[inline]
+fn write_patch(
+    slots: &[Slot],
+    held: &[u32],
+    predicted: &[u32],
+    to: &[u32],
+    at: u32,
+    out: &mut Vec<u32>,
+) -> u32 {
     let mut mask = 0;
-    for (i, ((slot, &r), &v)) in slots.iter().zip(reference).zip(to).enumerate() {
-        if v == r {
-            continue;
-        }
-        mask |= 1 << i;
-        out.push(if slot.predicted {
-            v.wrapping_sub(r)
-        } else if slot.encoding == Encoding::Tick {
-            at.wrapping_sub(v)
+    for (i, slot) in slots.iter().enumerate() {
+        let v = to[i];
+        let wire = if slot.predicted {
+            let p = predicted[i];
+            if v == p {
+                continue;
+            }
+            v.wrapping_sub(p)
         } else {
-            v
-        });
+            if v == held[i] {
+                continue;
+            }
+            if slot.encoding == Encoding::Tick {
+                at.wrapping_sub(v)
+            } else {
+                v
+            }
+        };
+        mask |= 1 << i;
+        out.push(wire);
     }
     mask
 }
 
-/// A spawn's reference: the template, ticks at `at`, predicted slots where the rule puts it.
+/// A spawn's reference: the template's values (a tick slot's is `at`), and its predicted
+/// slots where the rule puts the spawn, written into `held` and `predicted`.
 fn spawn_reference(
     layout: &KindLayout,
-    kind: u16,
-    to: &[u32],
+    spawn: &EntityRef<'_>,
     step: &Step,
     predictor: &dyn Predictor,
     survivors: &Frame,
-    out: &mut [u32],
+    held: &mut [u32],
+    predicted: &mut [u32],
 ) {
     for (i, (slot, &t)) in layout.slots.iter().zip(&layout.template).enumerate() {
+        held[i] = if slot.encoding == Encoding::Tick {
+            step.tick
+        } else {
+            t
+        };
         // The rule sees the spawn's own fields (whom it belongs to), as the client will.
-        out[i] = if slot.predicted { t } else { to[i] };
+        predicted[i] = if slot.predicted { t } else { spawn.fields[i] };
     }
     if layout.any_predicted {
-        predictor.origin(step, kind, out, survivors);
-    }
-    for (i, slot) in layout.slots.iter().enumerate() {
-        if !slot.predicted {
-            out[i] = if slot.encoding == Encoding::Tick {
-                step.tick
-            } else {
-                layout.template[i]
-            };
-        }
+        predictor.origin(step, spawn.kind, predicted, survivors);
     }
 }
 
@@ -133,9 +146,9 @@ pub fn diff_by(
     mut moved: impl FnMut(u32, u16, &[u32], &mut [u32]),
 ) -> Delta {
     let mut delta = Delta::default();
-    let mut survivors = Frame::new();
     let mut fresh: Vec<usize> = Vec::new();
-    let mut reference = [0u32; MAX_KIND_FIELDS];
+    let mut predicted = [0u32; MAX_KIND_FIELDS];
+    let mut held = [0u32; MAX_KIND_FIELDS];
     let (mut i, mut j) = (0, 0);
     while i < base.len() || j < target.len() {
         let (b, t) = (base.ids().get(i), target.ids().get(j));
@@ -147,31 +160,38 @@ pub fn diff_by(
                 let layout = schema.kind(ts.kind).filter(|_| bs.kind == ts.kind);
                 match layout {
                     Some(layout) => {
-                        let n = layout.slots.len();
-                        let r = &mut reference[..n];
-                        r.copy_from_slice(ts.fields);
+                        let mut mask = 0;
                         if layout.any_predicted {
-                            for (k, slot) in layout.slots.iter().enumerate() {
-                                if slot.predicted {
-                                    r[k] = bs.fields[k];
-                                }
+                            let p = &mut predicted[..layout.slots.len()];
+                            p.copy_from_slice(ts.fields);
+                            for &k in &layout.predicted {
+                                p[k] = bs.fields[k];
                             }
-                            moved(ts.id, ts.kind, bs.fields, r);
+                            moved(ts.id, ts.kind, bs.fields, p);
+                            mask = write_patch(
+                                &layout.slots,
+                                bs.fields,
+                                p,
+                                ts.fields,
+                                step.tick,
+                                &mut delta.values,
+                            );
+                        } else if bs.fields != ts.fields {
+                            mask = write_patch(
+                                &layout.slots,
+                                bs.fields,
+                                bs.fields,
+                                ts.fields,
+                                step.tick,
+                                &mut delta.values,
+                            );
                         }
-                        for (k, slot) in layout.slots.iter().enumerate() {
-                            if !slot.predicted {
-                                r[k] = bs.fields[k];
-                            }
-                        }
-                        let mask =
-                            write_patch(&layout.slots, r, ts.fields, step.tick, &mut delta.values);
                         if mask != 0 {
                             delta.changed.push(Changed {
                                 index: i as u32,
                                 mask,
                             });
                         }
-                        survivors.push_raw(ts.id, ts.kind, ts.fields);
                     }
                     None => {
                         delta.removed.push(i as u32);
@@ -195,14 +215,27 @@ pub fn diff_by(
             }
         }
     }
+    if fresh.is_empty() {
+        return delta;
+    }
+    // Only spawns need the survivors (a shot's origin is its owner's new position): the
+    // target without what is new.
+    let mut survivors = Frame::with_capacity(target.len(), target.values_len());
+    let mut new = fresh.iter().copied().peekable();
+    for (j, ts) in target.iter().enumerate() {
+        if new.next_if_eq(&j).is_none() {
+            survivors.push_raw(ts.id, ts.kind, ts.fields);
+        }
+    }
     for j in fresh {
         let ts = target.at(j);
         let Some(layout) = schema.kind(ts.kind) else {
             continue;
         };
-        let r = &mut reference[..layout.slots.len()];
-        spawn_reference(layout, ts.kind, ts.fields, step, predictor, &survivors, r);
-        let mask = write_patch(&layout.slots, r, ts.fields, step.tick, &mut delta.values);
+        let n = layout.slots.len();
+        let (h, p) = (&mut held[..n], &mut predicted[..n]);
+        spawn_reference(layout, &ts, step, predictor, &survivors, h, p);
+        let mask = write_patch(&layout.slots, h, p, ts.fields, step.tick, &mut delta.values);
         delta.spawned.push(Spawned {
             id: ts.id,
             kind: ts.kind,
@@ -250,16 +283,18 @@ struct Values<'a> {
 }
 
 impl Values<'_> {
-    /// Writes the present non-predicted fields into `state` and returns the corrections of the
-    /// present predicted ones (0 where absent).
+    /// Writes the present non-predicted fields into `state` and the present predicted ones'
+    /// corrections into `corrections` (0 where absent); says whether any correction came.
     fn patch(
         &mut self,
         slots: &[Slot],
         mask: u32,
         at: u32,
         state: &mut [u32],
-    ) -> Result<[u32; MAX_KIND_FIELDS], ApplyError> {
-        let mut corrections = [0u32; MAX_KIND_FIELDS];
+        corrections: &mut [u32],
+    ) -> Result<bool, ApplyError> {
+        corrections.fill(0);
+        let mut corrected = false;
         for (i, slot) in slots.iter().enumerate() {
             if mask & (1 << i) == 0 {
                 continue;
@@ -267,21 +302,21 @@ impl Values<'_> {
             let v = *self.values.next().ok_or(ApplyError::ShortValues)?;
             if slot.predicted {
                 corrections[i] = v;
+                corrected = true;
             } else if slot.encoding == Encoding::Tick {
                 state[i] = at.wrapping_sub(v);
             } else {
                 state[i] = v;
             }
         }
-        Ok(corrections)
+        Ok(corrected)
     }
 }
 
-fn place(slots: &[Slot], corrections: &[u32], state: &mut [u32]) {
-    for (i, slot) in slots.iter().enumerate() {
-        if slot.predicted {
-            state[i] = state[i].wrapping_add(corrections[i]);
-        }
+/// Adds the corrections to the predicted fields.
+fn place(predicted: &[usize], corrections: &[u32], state: &mut [u32]) {
+    for &i in predicted {
+        state[i] = state[i].wrapping_add(corrections[i]);
     }
 }
 
@@ -308,8 +343,9 @@ pub fn apply(
     let mut values = Values {
         values: delta.values.iter(),
     };
-    let mut survivors = Frame::new();
+    let mut survivors = Frame::with_capacity(base.len(), base.values_len());
     let mut next = [0u32; MAX_KIND_FIELDS];
+    let mut corrections = [0u32; MAX_KIND_FIELDS];
     for (i, bs) in base.iter().enumerate() {
         let i = i as u32;
         if removed.next_if_eq(&i).is_some() {
@@ -322,16 +358,24 @@ pub fn apply(
         }
         let state = &mut next[..n];
         state.copy_from_slice(bs.fields);
-        let corrections = match changed.next_if(|c| c.index == i) {
+        let corrected = match changed.next_if(|c| c.index == i) {
             Some(c) => {
                 check_mask(layout, bs.kind, c.mask)?;
-                values.patch(&layout.slots, c.mask, step.tick, state)?
+                values.patch(
+                    &layout.slots,
+                    c.mask,
+                    step.tick,
+                    state,
+                    &mut corrections[..n],
+                )?
             }
-            None => [0; MAX_KIND_FIELDS],
+            None => false,
         };
         if layout.any_predicted {
             predictor.moved(step, bs.kind, bs.fields, state);
-            place(&layout.slots, &corrections, state);
+            if corrected {
+                place(&layout.predicted, &corrections, state);
+            }
         }
         survivors.push_raw(bs.id, bs.kind, state);
     }
@@ -361,16 +405,27 @@ pub fn apply(
                 t
             };
         }
-        let corrections = values.patch(&layout.slots, s.mask, step.tick, state)?;
+        let corrected = values.patch(
+            &layout.slots,
+            s.mask,
+            step.tick,
+            state,
+            &mut corrections[..n],
+        )?;
         if layout.any_predicted {
             predictor.origin(step, s.kind, state, &survivors);
-            place(&layout.slots, &corrections, state);
+            if corrected {
+                place(&layout.predicted, &corrections, state);
+            }
         }
         spawned.push((s.id, s.kind, spawned_values.len()));
         spawned_values.extend_from_slice(state);
     }
     // Merge the survivors and the spawns, both sorted by id.
-    let mut out = Frame::new();
+    let mut out = Frame::with_capacity(
+        survivors.len() + spawned.len(),
+        survivors.values_len() + spawned_values.len(),
+    );
     let mut s = spawned.iter().peekable();
     let spawn_fields = |k: usize, kind: u16| -> &[u32] {
         let n = schema.kind(kind).map_or(0, |l| l.slots.len());

@@ -58,6 +58,21 @@ impl Frame {
         Frame::default()
     }
 
+    /// An empty frame with room for `entities` entities of `values` values in all.
+    pub fn with_capacity(entities: usize, values: usize) -> Frame {
+        Frame {
+            ids: Vec::with_capacity(entities),
+            kinds: Vec::with_capacity(entities),
+            starts: Vec::with_capacity(entities),
+            values: Vec::with_capacity(values),
+        }
+    }
+
+    /// How many values all its entities hold.
+    pub fn values_len(&self) -> usize {
+        self.values.len()
+    }
+
     pub fn len(&self) -> usize {
         self.ids.len()
     }
@@ -72,6 +87,7 @@ impl Frame {
     }
 
     /// The entity at position `i` (in id order).
+    #[inline]
     pub fn at(&self, i: usize) -> EntityRef<'_> {
         let start = self.starts[i] as usize;
         let end = self
@@ -116,6 +132,7 @@ impl Frame {
 
     /// Appends an entity whose id is larger than every id already here, with values the
     /// codec produced (already fitted and counted). Callers inside the codec only.
+    #[inline]
     pub(crate) fn push_raw(&mut self, id: u32, kind: u16, fields: &[u32]) {
         self.ids.push(id);
         self.kinds.push(kind);

@@ -215,6 +215,8 @@ pub struct KindLayout {
     pub template: Vec<u32>,
     /// Some field is predicted: the prediction rule runs for this kind.
     pub any_predicted: bool,
+    /// The indices of the predicted fields.
+    pub predicted: Vec<usize>,
 }
 
 /// A checked schema, laid out for the codec.
@@ -341,6 +343,7 @@ impl Schema {
                 .collect();
             kinds.push(KindLayout {
                 any_predicted: slots.iter().any(|s| s.predicted),
+                predicted: (0..slots.len()).filter(|&i| slots[i].predicted).collect(),
                 slots,
                 components,
                 named: k.named,
