@@ -24,7 +24,6 @@ use shared::delta::{apply, diff};
 use shared::predict::Prediction;
 use shared::protocol::{Input, ServerMsg, Snapshot, SnapshotBase};
 use shared::rules::buttons;
-use shared::wire::frame::Frame as WireFrame;
 
 const PLAYERS: usize = 16;
 
@@ -183,37 +182,6 @@ fn codec(c: &mut Criterion) {
     });
 }
 
-/// The v4 frame of a v3 world (the arena's field order, tickwire_arena::schema).
-fn frame_of(schema: &shared::wire::schema::Schema, entities: &[shared::delta::Entry]) -> WireFrame {
-    use shared::entity::EntityKind;
-    use tickwire_arena::schema::{PLAYER, SHOT};
-    let mut f = WireFrame::new();
-    for (id, s) in entities {
-        let (kind, fields) = match s.kind {
-            EntityKind::Player => (
-                PLAYER,
-                vec![
-                    u32::from(s.aim >> 8),
-                    u32::from(s.buttons),
-                    s.x as u32,
-                    s.y as u32,
-                    u32::from(s.hp),
-                    u32::from(s.flags),
-                    u32::from(s.score),
-                    u32::from(s.deaths),
-                ],
-            ),
-            EntityKind::Projectile => (
-                SHOT,
-                vec![s.x as u32, s.y as u32, u32::from(s.aim), s.owner, s.tick],
-            ),
-        };
-        f.push(schema, *id, kind, &fields)
-            .expect("an arena entity fits its kind");
-    }
-    f
-}
-
 /// The schema-driven codec (v4) on the same two worlds as [`codec`]'s, for the A/B the switch
 /// to v4 must pass (docs/game-api.md).
 fn codec_v4(c: &mut Criterion) {
@@ -230,7 +198,8 @@ fn codec_v4(c: &mut Criterion) {
     let rule = tickwire_arena::predict::ArenaPrediction {
         arena: b.sim.arena().clone(),
     };
-    let (base, now) = (frame_of(&schema, &base), frame_of(&schema, &now));
+    let frame_of = |w| tickwire_arena::v3::frame_of(&schema, w).expect("fits the schema");
+    let (base, now) = (frame_of(&base), frame_of(&now));
     let step = Step {
         tick_rate: b.sim.tick_rate(),
         ticks: 1,

@@ -70,6 +70,7 @@ pub fn app(state: AppState) -> Router {
         .route("/replay", get(web::replay))
         .route("/style.css", get(web::styles))
         .route("/js/{file}", get(web::module))
+        .route("/sdk/{file}", get(web::sdk_module))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/admin", get(console::page))

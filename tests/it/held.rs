@@ -104,6 +104,8 @@ async fn static_files_do_not_traverse() {
         "/js/../Cargo.toml",
         "/js/main.js%00.png",
         "/js/.%2e/server/src/main.rs",
+        "/sdk/..%2F..%2FCargo.toml",
+        "/sdk/wire.js%00.png",
     ] {
         let a = server.call(Method::GET, path, None, None).await;
         assert_eq!(a.status.as_u16(), 404, "{path}");
@@ -112,6 +114,24 @@ async fn static_files_do_not_traverse() {
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_js_sdk_and_the_arena_rule_are_served_as_modules() {
+    let server = InProcess::new(|_| {});
+    for path in ["/sdk/wire.js", "/js/arena-rule.js"] {
+        let a = server.call(Method::GET, path, None, None).await;
+        assert_eq!(a.status.as_u16(), 200, "{path}");
+        assert_eq!(
+            a.headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("text/javascript; charset=utf-8"),
+            "{path}"
+        );
+    }
+    let rule = server
+        .call(Method::GET, "/js/arena-rule.js", None, None)
+        .await;
+    assert!(String::from_utf8_lossy(&rule.body).contains("from \"../sdk/wire.js\""));
 }
 
 /// Writes `request` raw and returns everything the server sent before it closed.

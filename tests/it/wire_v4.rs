@@ -13,88 +13,19 @@ use server::game::history::{EncodeScratch, Frame as V3Frame, History};
 use server::game::options::MatchOptions;
 use server::game::sim::Sim;
 use shared::arena::Arena;
-use shared::delta::Entry;
-use shared::entity::EntityKind;
-use shared::protocol::{GameEvent, Input, Weapon};
+use shared::protocol::Input;
 use shared::rules::buttons;
 use shared::wire::delta::diff;
 use shared::wire::event::Event;
 use shared::wire::frame::Frame;
 use shared::wire::mirror::Mirror;
 use shared::wire::predict::Step;
-use shared::wire::schema::Schema;
 use shared::wire::snapshot::{SnapshotBase, encode_ack, encode_body};
 use tickwire_arena::predict::ArenaPrediction;
-use tickwire_arena::schema::{PLAYER, SHOT, event, schema};
+use tickwire_arena::schema::schema;
+use tickwire_arena::v3::{event_of, frame_of};
 
 const PLAYERS: usize = 16;
-
-/// The v4 frame of a v3 world.
-fn frame_of(schema: &Schema, entities: &[Entry]) -> Frame {
-    let mut f = Frame::new();
-    for (id, s) in entities {
-        let (kind, fields) = match s.kind {
-            EntityKind::Player => (
-                PLAYER,
-                vec![
-                    u32::from(s.aim >> 8),
-                    u32::from(s.buttons),
-                    s.x as u32,
-                    s.y as u32,
-                    u32::from(s.hp),
-                    u32::from(s.flags),
-                    u32::from(s.score),
-                    u32::from(s.deaths),
-                ],
-            ),
-            EntityKind::Projectile => (
-                SHOT,
-                vec![s.x as u32, s.y as u32, u32::from(s.aim), s.owner, s.tick],
-            ),
-        };
-        f.push(schema, *id, kind, &fields)
-            .expect("an arena entity fits its kind");
-    }
-    f
-}
-
-fn event_of(e: &GameEvent) -> Event {
-    match *e {
-        GameEvent::Kill {
-            tick,
-            killer,
-            victim,
-        } => Event::new(event::KILL, &[tick, killer, victim]),
-        GameEvent::Hit {
-            tick,
-            shooter,
-            victim,
-            damage,
-            weapon,
-        } => Event::new(
-            event::HIT,
-            &[
-                tick,
-                shooter,
-                victim,
-                u32::from(damage),
-                match weapon {
-                    Weapon::Gun => 0,
-                    Weapon::Rail => 1,
-                },
-            ],
-        ),
-        GameEvent::Rail {
-            tick,
-            shooter,
-            aim,
-            length,
-        } => Event::new(
-            event::RAIL,
-            &[tick, shooter, u32::from(aim), u32::from(length)],
-        ),
-    }
-}
 
 /// Bytes per player-second of each codec over `ticks` ticks of a 16-player match where a
 /// share `fire` of the inputs fire (and, with `rail`, a share of them the rail).
@@ -157,7 +88,7 @@ fn run(fire: f64, rail: bool, ticks: u32) -> (f64, f64) {
         let baseline = history.latest().map_or(0, |f| f.tick);
         let entities = sim.snapshot();
         let events = sim.take_events();
-        let frame = frame_of(&schema, &entities);
+        let frame = frame_of(&schema, &entities).expect("an arena world fits the schema");
         let v4_events: Vec<Event> = events.iter().map(event_of).collect();
         history.push(V3Frame {
             tick,

@@ -7,4 +7,5 @@
 
 pub mod predict;
 pub mod schema;
+pub mod v3;
 pub mod wire;

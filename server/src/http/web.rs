@@ -1,5 +1,5 @@
 //! The browser game client (client-demo/web), embedded so one binary deploys: `/`, the replay
-//! viewer `/replay`, `/style.css` and `/js/*`.
+//! viewer `/replay`, `/style.css`, `/js/*`, and the JS SDK's modules at `/sdk/*`.
 
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -12,7 +12,11 @@ const INDEX: &str = include_str!("../../../client-demo/web/index.html");
 const REPLAY: &str = include_str!("../../../client-demo/web/replay.html");
 
 /// The modules the page imports, by file name.
-const MODULES: [(&str, &str); 10] = [
+const MODULES: [(&str, &str); 11] = [
+    (
+        "arena-rule.js",
+        include_str!("../../../client-demo/web/js/arena-rule.js"),
+    ),
     (
         "replay.js",
         include_str!("../../../client-demo/web/js/replay.js"),
@@ -79,10 +83,26 @@ pub async fn styles() -> Response {
     )
 }
 
-/// `GET /js/{file}`: one of the page's ES modules.
-pub async fn module(Path(file): Path<String>) -> Response {
-    match MODULES.iter().find(|(name, _)| *name == file) {
+/// The JS SDK's modules (client-demo/web/sdk), by file name: any game's page can import them
+/// from the server that hosts it.
+const SDK: [(&str, &str); 1] = [(
+    "wire.js",
+    include_str!("../../../client-demo/web/sdk/wire.js"),
+)];
+
+/// `GET /sdk/{file}`: one of the JS SDK's ES modules.
+pub async fn sdk_module(Path(file): Path<String>) -> Response {
+    serve_module(&SDK, &file)
+}
+
+fn serve_module(modules: &[(&str, &'static str)], file: &str) -> Response {
+    match modules.iter().find(|(name, _)| *name == file) {
         Some((_, source)) => asset("text/javascript; charset=utf-8", source),
         None => AppError::new(StatusCode::NOT_FOUND, "not_found", "no such module").into_response(),
     }
+}
+
+/// `GET /js/{file}`: one of the page's ES modules.
+pub async fn module(Path(file): Path<String>) -> Response {
+    serve_module(&MODULES, &file)
 }

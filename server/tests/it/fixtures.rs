@@ -418,6 +418,163 @@ fn replay(arena: &Arena) -> Value {
     json!({ "stream": hex(&stream), "worlds": worlds })
 }
 
+/// The schema-driven wire (v4) for the JS SDK: the arena's schema (bytes and meaning) and a
+/// real match's snapshot payloads (a full one, then deltas at gaps of 1 and 3 ticks, with a
+/// join, shots, a rail, a kill and a leave), each with the world, names and events a mirror must
+/// hold after it.
+fn wire() -> Value {
+    use server::record::format::Departure;
+    use shared::wire::delta::diff as diff_v4;
+    use shared::wire::frame::Frame as WireFrame;
+    use shared::wire::predict::Step;
+    use shared::wire::snapshot::{SnapshotBase as Base, encode_ack, encode_body};
+    use tickwire_arena::predict::ArenaPrediction;
+    use tickwire_arena::v3::{event_of, frame_of};
+
+    // An open map with a wall to correct against: the shooter has a clear line of fire.
+    let arena = &Arena {
+        width: 2000,
+        height: 2000,
+        walls: vec![shared::arena::Wall {
+            x: 0,
+            y: 1200,
+            w: 2000,
+            h: 40,
+        }],
+        spawns: vec![
+            shared::arena::Point { x: 300, y: 1000 },
+            shared::arena::Point { x: 700, y: 1000 },
+            shared::arena::Point { x: 1000, y: 600 },
+        ],
+    };
+    let schema = tickwire_arena::schema::schema().expect("valid");
+    let schema_bytes =
+        bincode::encode_to_vec(schema.def(), bincode::config::standard()).expect("encodes");
+    let rule = ArenaPrediction {
+        arena: arena.clone(),
+    };
+    let mut sim = Sim::new(&options(), arena.clone());
+    let (shooter, shared::ids::NetId(sid)) = sim.add_player("shooter");
+    let (victim, shared::ids::NetId(vid)) = sim.add_player("victim");
+    let mut third = None;
+    let mut base = WireFrame::new();
+    let mut base_tick = 0;
+    let mut events = Vec::new();
+    let mut out = Vec::new();
+    for t in 1..=90u32 {
+        if t == 20 {
+            third = Some(sim.add_player("späť").0);
+        }
+        if t == 60
+            && let Some(e) = third.take()
+        {
+            sim.remove_player(e, Departure::Left);
+        }
+        let world = frame_of(&schema, &sim.snapshot()).expect("fits");
+        let at = |id: u32| {
+            world
+                .get(id)
+                .map_or((0, 0), |e| (e.fields[2] as i32, e.fields[3] as i32))
+        };
+        let ((sx, sy), (vx, vy)) = (at(sid), at(vid));
+        let aim = shared::quant::angle_to_q(f64::from(vy - sy).atan2(f64::from(vx - sx)));
+        let seq = t;
+        let shot = if t == 40 {
+            buttons::RAIL
+        } else {
+            buttons::FIRE
+        };
+        sim.queue_input(
+            shooter,
+            Input {
+                seq,
+                buttons: shot,
+                aim,
+                view_tick: 0,
+            },
+        );
+        // The victim stands to be hit (gun, then the rail), then walks.
+        let walks = [buttons::UP, buttons::LEFT | buttons::DOWN, buttons::RIGHT];
+        let walk = if t < 45 {
+            0
+        } else {
+            walks[(t / 10 % 3) as usize]
+        };
+        sim.queue_input(
+            victim,
+            Input {
+                seq,
+                buttons: walk,
+                aim: 0,
+                view_tick: 0,
+            },
+        );
+        // The third player walks right the whole time it is in: free on the wire.
+        if let Some(e) = third {
+            let walk = Input {
+                seq,
+                buttons: buttons::RIGHT,
+                aim: 0,
+                view_tick: 0,
+            };
+            sim.queue_input(e, walk);
+        }
+        sim.step();
+        events.extend(sim.take_events().iter().map(event_of));
+        if t > 30 && t % 3 != 0 {
+            continue;
+        }
+        let tick = sim.tick();
+        let now = frame_of(&schema, &sim.snapshot()).expect("fits");
+        let (snap, ticks) = if base_tick == 0 {
+            (Base::Full { tick }, 0)
+        } else {
+            (
+                Base::Since {
+                    ticks: tick - base_tick,
+                },
+                tick - base_tick,
+            )
+        };
+        let step = Step {
+            tick_rate: sim.tick_rate(),
+            ticks,
+            tick,
+        };
+        let delta = diff_v4(&schema, &base, &now, |id| sim.name(id), &step, &rule);
+        let sent = if base_tick == 0 {
+            Vec::new()
+        } else {
+            std::mem::take(&mut events)
+        };
+        events.clear();
+        let mut bytes = Vec::new();
+        encode_body(&schema, snap, &base, &delta, &sent, tick, &mut bytes);
+        encode_ack(t, &mut bytes);
+        let names: serde_json::Map<String, Value> = now
+            .iter()
+            .filter(|e| schema.kind(e.kind).is_some_and(|k| k.named))
+            .map(|e| (e.id.to_string(), json!(sim.name(e.id))))
+            .collect();
+        out.push(json!({
+            "tick": tick,
+            "hex": hex(&bytes),
+            "world": now.iter().map(|e| json!([e.id, e.kind, e.fields])).collect::<Vec<_>>(),
+            "names": names,
+            "events": sent.iter().map(|e| json!([e.kind, e.fields])).collect::<Vec<_>>(),
+        }));
+        base = now;
+        base_tick = tick;
+    }
+    json!({
+        "schema_hex": hex(&schema_bytes),
+        "schema": schema.def(),
+        "arena": arena,
+        "tick_rate": options().tick_rate,
+        "snapshots": out,
+    })
+}
+
 #[test]
 fn fixtures_are_fresh() {
     let arena = Arena::from_json(DEFAULT_MAP).expect("map");
@@ -437,6 +594,7 @@ fn fixtures_are_fresh() {
         ),
         ("movement.json", movement(&arena)),
         ("replay.json", replay(&arena)),
+        ("wire.json", wire()),
     ];
     let update = std::env::var_os("UPDATE_FIXTURES").is_some();
     for (name, value) in files {

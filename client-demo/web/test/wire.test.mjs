@@ -1,0 +1,78 @@
+// The schema-driven wire (sdk/wire.js) agrees with Rust's shared::wire value for value:
+// fixtures/wire.json is written by `cargo test -p server --test it fixtures` from a real arena
+// match (the schema's bytes, then every snapshot with the world, names and events after it).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { Schema, WireError, WireMirror, decodeSchema, decodeSnapshot } from "../sdk/wire.js";
+import { arenaPrediction } from "../js/arena-rule.js";
+
+const fixture = JSON.parse(readFileSync(new URL("../fixtures/wire.json", import.meta.url)));
+const fromHex = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+
+test("the schema's bytes decode to what the server registered", () => {
+  assert.deepEqual(decodeSchema(fromHex(fixture.schema_hex)), fixture.schema);
+  const schema = new Schema(fixture.schema);
+  assert.equal(schema.kindIndex("shot"), 1);
+  assert.deepEqual(schema.kinds[0].predicted, [2, 3]);
+});
+
+test("a mirror that knows the game only by its schema and rule holds the server's world after every snapshot", () => {
+  const schema = new Schema(decodeSchema(fromHex(fixture.schema_hex)));
+  const mirror = new WireMirror(schema, arenaPrediction(fixture.arena), fixture.tick_rate);
+  let sawEvents = 0;
+  for (const snap of fixture.snapshots) {
+    const events = mirror.apply(fromHex(snap.hex));
+    assert.equal(mirror.tick, snap.tick);
+    assert.deepEqual(mirror.frame.map((e) => [e.id, e.kind, e.fields]), snap.world, `tick ${snap.tick}`);
+    assert.deepEqual(Object.fromEntries(mirror.names), snap.names, `names at ${snap.tick}`);
+    assert.deepEqual(events.map((e) => [e.kind, e.fields]), snap.events, `events at ${snap.tick}`);
+    sawEvents += events.length;
+  }
+  assert.ok(sawEvents >= 4, "the fixture has hits, a rail and a kill");
+  const [first] = mirror.frame;
+  assert.deepEqual(Object.keys(mirror.component(first.id, "position")), ["x", "y"]);
+});
+
+test("a quiet delta is two bytes and an ack, and the rule moves walkers through it", () => {
+  const schema = new Schema(fixture.schema);
+  const mirror = new WireMirror(schema, arenaPrediction(fixture.arena), fixture.tick_rate);
+  let walkedForFree = 0;
+  for (const snap of fixture.snapshots) {
+    const before = mirror.frame.map((e) => e.fields.slice(2, 4).join());
+    mirror.apply(fromHex(snap.hex));
+    const after = mirror.frame.map((e) => e.fields.slice(2, 4).join());
+    // Base, sections 0, ack: 3 bytes, yet someone moved.
+    if (snap.hex.length === 6 && before.join() !== after.join()) walkedForFree++;
+  }
+  assert.ok(walkedForFree > 0, "a walking player costs nothing on the wire");
+});
+
+test("malformed bytes are WireErrors, never crashes", () => {
+  const schema = new Schema(fixture.schema);
+  const base = fixture.snapshots[0].world.map(([id, kind, fields]) => ({ id, kind, fields }));
+  const bad = [
+    [1, 16, 0], // an unknown section bit
+    [1, 2, 1, 0, 0], // a changed bitmap ending in zeros
+    [1, 4, 253, 255, 255, 255, 255, 255, 255, 255, 255], // a count past the message
+    [0, 5, 4, 1, 0, 9, 0, 0], // a spawn of kind 9
+    [1, 2, 1, 64, 1, 0], // a changed index past the baseline
+    [1, 0, 0, 0], // trailing bytes
+  ];
+  for (const bytes of bad) assert.throws(() => decodeSnapshot(schema, Uint8Array.from(bytes), base, 1), WireError, String(bytes));
+  let seed = 0x9e3779b9;
+  for (let i = 0; i < 5000; i++) {
+    const bytes = Uint8Array.from({ length: seed % 40 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff);
+    const mirror = new WireMirror(schema, arenaPrediction(fixture.arena), 30);
+    try { mirror.apply(bytes); } catch (e) { assert.ok(e instanceof WireError, String(e)); }
+  }
+});
+
+test("a bad schema is a WireError that names the problem", () => {
+  const def = structuredClone(fixture.schema);
+  def.kinds[1].template.pop();
+  assert.throws(() => new Schema(def), /template/);
+  const twice = structuredClone(fixture.schema);
+  twice.kinds[1].name = "player";
+  assert.throws(() => new Schema(twice), /used twice/);
+});
