@@ -13,7 +13,8 @@ export function arenaPrediction(arena) {
   const inside = (v, side) => v >= 0 && v <= side * SIM_SCALE;
   return {
     moved(step, kind, base, next) {
-      if (kind !== PLAYER) return;
+      // A schema from elsewhere may give kind 0 fewer fields than a player has.
+      if (kind !== PLAYER || base.length <= P.DEATHS || next.length <= P.DEATHS) return;
       let x = base[P.X] | 0, y = base[P.Y] | 0;
       const held = next[P.BUTTONS];
       if (!(base[P.FLAGS] & ALIVE) || !(held & MOVE) || step.ticks < 1 || step.ticks > MAX_PREDICTED_TICKS
@@ -23,9 +24,9 @@ export function arenaPrediction(arena) {
       next[P.Y] = y >>> 0;
     },
     origin(step, kind, spawned, survivors) {
-      if (kind !== SHOT) return;
+      if (kind !== SHOT || spawned.length <= S.FIRED) return;
       const i = findEntity(survivors, spawned[S.OWNER]);
-      if (i >= 0 && survivors[i].kind === PLAYER) {
+      if (i >= 0 && survivors[i].kind === PLAYER && survivors[i].fields.length > P.DEATHS) {
         spawned[S.X] = survivors[i].fields[P.X];
         spawned[S.Y] = survivors[i].fields[P.Y];
       }
