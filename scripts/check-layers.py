@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Import layering: no cycle between files of any crate, and no module-level cycle but the ones
-issue 23's cut is still removing (listed below; the list may only shrink).
+"""Import layering: no cycle between the files under any crate's `src/`, and no module-level
+cycle but the ones issue 23's cut is still removing (listed below; the list may only shrink).
 
-A file's imports are its `use crate::…` trees and inline `crate::…` paths, outside its
-`#[cfg(test)] mod tests`. `a.rs` imports `b.rs` when it names anything defined in `b.rs` or
+A file's imports are its `use crate::…` / `super::…` / `self::…` trees and inline paths of the
+same kinds, outside its `#[cfg(test)] mod tests` and comments. `a.rs` imports `b.rs` when it names anything defined in `b.rs` or
 below it. Run from anywhere: `scripts/check-layers.py`.
 """
 
@@ -90,11 +90,14 @@ def file_graph(files):
     for m, src in files.items():
         src = re.split(r"#\[cfg\(test\)\]\s*mod tests", src)[0]
         src = re.sub(r"//[^\n]*", "", src)
+        here = tuple(p for p in m.split("/") if p)
+        # `super::` and `self::` are paths from this module: the parent, or the module itself.
+        roots = {"crate": (), "super": here[:-1], "self": here}
         paths = []
-        for tree in re.findall(r"use\s+crate::([^;]*);", src, re.S):
-            paths += use_paths(tree)
-        for inline in re.findall(r"(?<!use )crate::((?:\w+::)*\w+)", src):
-            paths.append(tuple(inline.split("::")))
+        for root, tree in re.findall(r"use\s+(crate|super|self)::([^;]*);", src, re.S):
+            paths += [roots[root] + p for p in use_paths(tree)]
+        for root, inline in re.findall(r"(?<![\w$])(?<!use )(crate|super|self)::((?:\w+::)*\w+)", src):
+            paths.append(roots[root] + tuple(inline.split("::")))
         for p in paths:
             target = resolve(list(p))
             if target not in (None, "", m):

@@ -384,3 +384,102 @@ fn a_mirror_mirrors_a_game_it_knows_only_by_its_schema() {
     assert_eq!(slots.read::<Ball>(&e), Some(moved));
     assert_eq!(mirror.tick(), 110);
 }
+
+/// A rule that also scribbles on a field it does not predict.
+struct Scribbler;
+
+impl Predictor for Scribbler {
+    fn moved(&self, _step: &Step, _kind: u16, base: &[u32], next: &mut [u32]) {
+        next[0] = base[0].wrapping_add(1);
+        next[2] = 99;
+    }
+}
+
+#[test]
+fn a_rule_cannot_change_a_field_it_does_not_predict() {
+    let schema = schema();
+    let step = Step {
+        tick_rate: 30,
+        ticks: 1,
+        tick: 9,
+    };
+    let mut base = Frame::new();
+    base.push(&schema, 1, BALL, &[10, 0, 5, 0]).expect("valid");
+    let mut target = Frame::new();
+    target
+        .push(&schema, 1, BALL, &[11, 0, 5, 0])
+        .expect("valid");
+    let d = diff(&schema, &base, &target, name, &step, &Scribbler);
+    assert!(d.is_empty(), "x is as predicted, vx as it was");
+    assert_eq!(apply(&schema, &base, &d, &step, &Scribbler), Ok(target));
+}
+
+#[test]
+fn a_component_the_schema_lays_out_differently_reads_as_absent() {
+    let mut def = schema().def().clone();
+    def.components[0].fields.truncate(1);
+    def.kinds[0].template.truncate(1);
+    let narrow = Schema::new(def).expect("valid");
+    let mut f = Frame::new();
+    f.push(&narrow, 1, BALL, &[4]).expect("valid");
+    let e = f.get(1).expect("entity 1");
+    assert_eq!(ComponentSlots::of::<Ball>(&narrow).read::<Ball>(&e), None);
+}
+
+#[test]
+fn a_kind_naming_a_wide_component_many_times_is_refused_before_it_is_laid_out() {
+    let mut def = schema().def().clone();
+    def.components[0].fields = (0..2000)
+        .map(|i| FieldDef::new(&format!("f{i}"), Encoding::U8))
+        .collect();
+    def.kinds[0].components = vec![0; 2000];
+    assert!(matches!(
+        Schema::new(def),
+        Err(shared::wire::schema::SchemaError::TooManyFields { fields: 2000, .. })
+    ));
+}
+
+#[test]
+fn an_entity_whose_kind_changes_keeps_only_the_name_it_spawns_with() {
+    let schema = schema();
+    let mut mirror = Mirror::new(schema.clone(), Box::new(Rule), 30);
+    let send = |base: &Frame, target: &Frame, snap, tick, mirror: &mut Mirror| {
+        let ticks = match snap {
+            SnapshotBase::Since { ticks } => ticks,
+            SnapshotBase::Full { .. } => 0,
+        };
+        let step = Step {
+            tick_rate: 30,
+            ticks,
+            tick,
+        };
+        let d = diff(&schema, base, target, name, &step, &Rule);
+        let mut bytes = Vec::new();
+        snapshot::encode_body(&schema, snap, base, &d, &[], tick, &mut bytes);
+        snapshot::encode_ack(0, &mut bytes);
+        mirror.apply(&bytes).expect("applies");
+    };
+    let mut player = Frame::new();
+    player
+        .push(&schema, 7, PLAYER, &[0, 0, 100, 0, 0])
+        .expect("valid");
+    send(
+        &Frame::new(),
+        &player,
+        SnapshotBase::Full { tick: 5 },
+        5,
+        &mut mirror,
+    );
+    assert_eq!(mirror.name(7), Some("p7"));
+    let mut ball = Frame::new();
+    ball.push(&schema, 7, BALL, &[0; 4]).expect("valid");
+    send(
+        &player,
+        &ball,
+        SnapshotBase::Since { ticks: 1 },
+        6,
+        &mut mirror,
+    );
+    assert_eq!(mirror.entity(7).map(|e| e.kind), Some(BALL));
+    assert_eq!(mirror.name(7), None);
+}

@@ -1,5 +1,5 @@
 //! The schema-driven wire (v4) on the arena's real traffic, beside the hand-written v3 codec it
-//! replaces: the server's own `Sim`, driven as ../shared/bench/WORKLOAD.md says (16 players, 30
+//! replaces: the server's own `Sim`, driven as benches/WORKLOAD.md says (16 players, 30
 //! Hz, directions re-rolled every 500 ms, a new aim every input), encoded both ways every tick.
 //! v4 must mirror every tick exactly and cost no more bytes than v3 (issue 23 §3).
 

@@ -70,7 +70,8 @@ export class Reader {
     const n = this.count();
     const bytes = this.b.subarray(this.i, this.i + n);
     this.i += n;
-    try { return new TextDecoder("utf-8", { fatal: true }).decode(bytes); }
+    // ignoreBOM: a leading U+FEFF is part of the string, as in Rust.
+    try { return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes); }
     catch { throw new WireError("string not UTF-8"); }
   }
   vec(item) { const n = this.count(); const out = []; for (let k = 0; k < n; k++) out.push(item()); return out; }
@@ -128,18 +129,34 @@ export class Schema {
         seen.add(n);
       }
     };
+    for (const [what, n] of [["kinds", def.kinds.length], ["components", def.components.length], ["events", def.events.length]]) {
+      if (n > 65536) throw new WireError(`more than 65536 ${what}`);
+    }
     unique("component", def.components.map((c) => c.name));
     unique("kind", def.kinds.map((k) => k.name));
     unique("event", def.events.map((e) => e.name));
+    for (const c of def.components) {
+      unique("component", c.fields.map((f) => f.name));
+      const bad = c.fields.find((f) => f.predicted && f.encoding !== "Signed");
+      if (bad) throw new WireError(`component field ${bad.name}: a predicted field must be Signed`);
+    }
+    const plain = (what, fields, ticks) => {
+      for (const f of fields) {
+        if (f.predicted) throw new WireError(`${what} field ${f.name}: only component fields can be predicted`);
+        if (!ticks && f.encoding === "Tick") throw new WireError(`${what} field ${f.name}: an input has no snapshot tick`);
+      }
+      unique(what, fields.map((f) => f.name));
+    };
     this.kinds = def.kinds.map((k) => {
       const slots = [], components = [];
       for (const index of k.components) {
         const c = def.components[index];
         if (!c) throw new WireError(`kind ${k.name} names component ${index}, which does not exist`);
         components.push([index, slots.length]);
+        // Checked as it grows: one wide component named many times is refused at once.
+        if (slots.length + c.fields.length > MAX_KIND_FIELDS) throw new WireError(`kind ${k.name} has more than ${MAX_KIND_FIELDS} fields`);
         for (const f of c.fields) slots.push({ encoding: f.encoding, predicted: f.predicted, name: f.name, component: c.name });
       }
-      if (slots.length > MAX_KIND_FIELDS) throw new WireError(`kind ${k.name} has ${slots.length} fields`);
       if (k.template.length !== slots.length) throw new WireError(`kind ${k.name}: template of ${k.template.length} for ${slots.length} fields`);
       const predicted = slots.flatMap((s, i) => (s.predicted ? [i] : []));
       return {
@@ -149,9 +166,11 @@ export class Schema {
     });
     this.events = def.events.map((e) => {
       if (e.fields.length > MAX_EVENT_FIELDS) throw new WireError(`event ${e.name} has too many fields`);
+      plain("event", e.fields, true);
       return e.fields.map((f) => f.encoding);
     });
     if (def.input.length > MAX_INPUT_FIELDS) throw new WireError("input has too many fields");
+    plain("input", def.input, false);
     this.input = def.input.map((f) => f.encoding);
   }
   kindIndex(name) { return this.def.kinds.findIndex((k) => k.name === name); }
@@ -321,7 +340,11 @@ export function applyDelta(schema, base, delta, step, predictor = {}) {
       lastChanged = i; ci++;
     }
     if (layout.predicted.length) {
-      predictor.moved?.(step, e.kind, e.fields, state);
+      // The rule works on a copy and only its predicted fields are kept, as the server's diff
+      // reads them: a rule that writes anything else cannot change what the client holds.
+      const p = state.slice();
+      predictor.moved?.(step, e.kind, e.fields, p);
+      for (const k of layout.predicted) state[k] = p[k] >>> 0;
       place(layout, corrections, state);
     }
     survivors.push({ id: e.id, kind: e.kind, fields: state });
@@ -339,7 +362,9 @@ export function applyDelta(schema, base, delta, step, predictor = {}) {
     const state = layout.slots.map((slot, i) => (slot.encoding === "Tick" ? step.tick : layout.template[i]));
     const corrections = patch(layout, s.mask, state);
     if (layout.predicted.length) {
-      predictor.origin?.(step, s.kind, state, survivors);
+      const p = state.slice();
+      predictor.origin?.(step, s.kind, p, survivors);
+      for (const k of layout.predicted) state[k] = p[k] >>> 0;
       place(layout, corrections, state);
     }
     spawned.push({ id: s.id, kind: s.kind, fields: state });
@@ -374,7 +399,9 @@ export class WireMirror {
     const next = applyDelta(this.schema, base, snap.delta, { tickRate: this.tickRate, ticks, tick }, this.predictor);
     if (snap.base.Full) { this.names.clear(); this.ackInputSeq = snap.ack; }
     else {
-      if (snap.delta.removed.length) for (const id of [...this.names.keys()]) if (findEntity(next, id) < 0) this.names.delete(id);
+      // By the baseline's ids, before the spawns: an entity removed and spawned again in one
+      // delta (its kind changed) keeps only the name it spawns with.
+      for (const i of snap.delta.removed) if (base[i]) this.names.delete(base[i].id);
       this.ackInputSeq = (this.ackInputSeq + snap.ack) >>> 0;
     }
     for (const s of snap.delta.spawned) if (s.name) this.names.set(s.id, s.name);

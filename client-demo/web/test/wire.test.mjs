@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Schema, WireError, WireMirror, decodeSchema, decodeSnapshot } from "../sdk/wire.js";
+import { Schema, WireError, WireMirror, applyDelta, decodeSchema, decodeSnapshot } from "../sdk/wire.js";
 import { arenaPrediction } from "../js/arena-rule.js";
 
 const fixture = JSON.parse(readFileSync(new URL("../fixtures/wire.json", import.meta.url)));
@@ -75,4 +75,38 @@ test("a bad schema is a WireError that names the problem", () => {
   const twice = structuredClone(fixture.schema);
   twice.kinds[1].name = "player";
   assert.throws(() => new Schema(twice), /used twice/);
+});
+
+test("a rule cannot change a field it does not predict", () => {
+  const schema = new Schema(fixture.schema);
+  const base = [{ id: 1, kind: 0, fields: [0, 0, 2560, 2560, 100, 1, 0, 0] }];
+  const scribbler = { moved(step, kind, b, next) { next[4] = 7; next[2] = (b[2] + 1) >>> 0; } };
+  const delta = { removed: [], changed: [], spawned: [], values: [] };
+  const next = applyDelta(schema, base, delta, { tickRate: 30, ticks: 1, tick: 2 }, scribbler);
+  assert.deepEqual(next[0].fields, [0, 0, 2561, 2560, 100, 1, 0, 0]);
+});
+
+test("a kind naming a wide component many times is refused before it is laid out", () => {
+  const def = structuredClone(fixture.schema);
+  def.components[0].fields = Array.from({ length: 2000 }, (_, i) => ({ name: `f${i}`, encoding: "U8", predicted: false, hint: "Plain" }));
+  def.kinds[0].components = Array(2000).fill(0);
+  assert.throws(() => new Schema(def), /more than 32 fields/);
+  const predictedU8 = structuredClone(fixture.schema);
+  predictedU8.components[1].fields[0].predicted = true;
+  assert.throws(() => new Schema(predictedU8), /must be Signed/);
+  const tickInput = structuredClone(fixture.schema);
+  tickInput.input[0].encoding = "Tick";
+  assert.throws(() => new Schema(tickInput), /input has no snapshot tick/);
+});
+
+test("an entity whose kind changes keeps only the name it spawns with", () => {
+  const schema = new Schema(fixture.schema);
+  const mirror = new WireMirror(schema, {}, 30);
+  // Full at tick 5: player 7 "ada" (kind 0, mask 0).
+  mirror.apply(Uint8Array.from([0, 5, 4, 1, 7, 0, 3, 0x61, 0x64, 0x61, 0, 0]));
+  assert.equal(mirror.name(7), "ada");
+  // Since 1: remove index 0, spawn 7 as a shot (kind 1, mask 0).
+  mirror.apply(Uint8Array.from([1, 5, 1, 0, 1, 7, 1, 0, 0]));
+  assert.equal(mirror.entity(7).kind, 1);
+  assert.equal(mirror.name(7), undefined);
 });

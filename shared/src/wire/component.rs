@@ -28,15 +28,22 @@ pub struct ComponentSlots {
 }
 
 impl ComponentSlots {
-    /// Where `C` lies in each kind of `schema` (nowhere if the schema has no `C`).
+    /// Where `C` lies in each kind of `schema`: nowhere if the schema has no component named
+    /// `C::NAME` with exactly `C`'s fields (a schema from elsewhere cannot make `C::read` index
+    /// past what it was given).
     pub fn of<C: Replicated>(schema: &Schema) -> ComponentSlots {
-        let index = schema.component_index(C::NAME);
-        let len = index
-            .and_then(|i| schema.def().components.get(usize::from(i)))
-            .map_or(0, |c| c.fields.len());
-        let at = (0..schema.kinds() as u16)
+        let ours = C::def();
+        let index = schema.component_index(C::NAME).filter(|&i| {
+            schema
+                .def()
+                .components
+                .get(usize::from(i))
+                .is_some_and(|c| c.fields == ours.fields)
+        });
+        let len = ours.fields.len();
+        let at = (0..schema.kinds())
             .map(|k| {
-                let layout = schema.kind(k)?;
+                let layout = schema.kind(u16::try_from(k).ok()?)?;
                 let (_, first) = layout.components.iter().find(|(c, _)| Some(*c) == index)?;
                 Some((*first, len))
             })

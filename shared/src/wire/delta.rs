@@ -346,6 +346,7 @@ pub fn apply(
     let mut survivors = Frame::with_capacity(base.len(), base.values_len());
     let mut next = [0u32; MAX_KIND_FIELDS];
     let mut corrections = [0u32; MAX_KIND_FIELDS];
+    let mut scratch = [0u32; MAX_KIND_FIELDS];
     for (i, bs) in base.iter().enumerate() {
         let i = i as u32;
         if removed.next_if_eq(&i).is_some() {
@@ -372,7 +373,14 @@ pub fn apply(
             None => false,
         };
         if layout.any_predicted {
-            predictor.moved(step, bs.kind, bs.fields, state);
+            // The rule works on a copy and only its predicted fields are kept, as `diff` reads
+            // them: a rule that writes anything else cannot change what the client holds.
+            let p = &mut scratch[..n];
+            p.copy_from_slice(state);
+            predictor.moved(step, bs.kind, bs.fields, p);
+            for &k in &layout.predicted {
+                state[k] = p[k];
+            }
             if corrected {
                 place(&layout.predicted, &corrections, state);
             }
@@ -413,7 +421,12 @@ pub fn apply(
             &mut corrections[..n],
         )?;
         if layout.any_predicted {
-            predictor.origin(step, s.kind, state, &survivors);
+            let p = &mut scratch[..n];
+            p.copy_from_slice(state);
+            predictor.origin(step, s.kind, p, &survivors);
+            for &k in &layout.predicted {
+                state[k] = p[k];
+            }
             if corrected {
                 place(&layout.predicted, &corrections, state);
             }

@@ -4,7 +4,8 @@
 use crate::wire::schema::{Encoding, MAX_EVENT_FIELDS, Schema};
 
 /// One event: its kind (an index into the schema's events) and its fields' values (ticks
-/// absolute; the wire counts them back from the snapshot's tick).
+/// absolute; the wire counts them back from the snapshot's tick). A value wider than its
+/// field's encoding is cut to it on the wire, as a frame's are.
 #[derive(serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Event {
     pub kind: u16,

@@ -122,8 +122,12 @@ impl Mirror {
                 self.ack_input_seq = snap.ack;
             }
             SnapshotBase::Since { .. } => {
-                if !snap.delta.removed.is_empty() {
-                    self.names.retain(|id, _| next.find(*id).is_some());
+                // By the baseline's ids, before the spawns: an entity removed and spawned again
+                // in one delta (its kind changed) keeps only the name it spawns with.
+                for &i in &snap.delta.removed {
+                    if let Some(&id) = self.frame.ids().get(i as usize) {
+                        self.names.remove(&id);
+                    }
                 }
                 self.ack_input_seq = self.ack_input_seq.wrapping_add(snap.ack);
             }

@@ -156,7 +156,7 @@ pub enum SchemaError {
         name: String,
         problem: &'static str,
     },
-    /// More than 65536 kinds or events.
+    /// More than 65536 kinds, components or events.
     TooMany { what: &'static str },
 }
 
@@ -287,11 +287,15 @@ pub fn fit(encoding: Encoding, v: u32) -> u32 {
 impl Schema {
     /// Checks `def` and lays it out.
     pub fn new(def: SchemaDef) -> Result<Schema, SchemaError> {
-        if def.kinds.len() > 1 << 16 || def.components.len() > 1 << 16 {
-            return Err(SchemaError::TooMany { what: "kinds" });
-        }
-        if def.events.len() > 1 << 16 {
-            return Err(SchemaError::TooMany { what: "events" });
+        // Indices are u16 on the wire.
+        for (what, n) in [
+            ("kinds", def.kinds.len()),
+            ("components", def.components.len()),
+            ("events", def.events.len()),
+        ] {
+            if n > usize::from(u16::MAX) + 1 {
+                return Err(SchemaError::TooMany { what });
+            }
         }
         unique("component", def.components.iter().map(|c| c.name.as_str()))?;
         unique("kind", def.kinds.iter().map(|k| k.name.as_str()))?;
@@ -322,12 +326,19 @@ impl Schema {
                     }
                 })?;
                 components.push((index, slots.len()));
+                // Checked as it grows: a kind naming one wide component many times must not
+                // lay out millions of slots before it is refused.
+                limit(
+                    "kind",
+                    &k.name,
+                    slots.len() + c.fields.len(),
+                    MAX_KIND_FIELDS,
+                )?;
                 slots.extend(c.fields.iter().map(|f| Slot {
                     encoding: f.encoding,
                     predicted: f.predicted,
                 }));
             }
-            limit("kind", &k.name, slots.len(), MAX_KIND_FIELDS)?;
             if k.template.len() != slots.len() {
                 return Err(SchemaError::Template {
                     kind: k.name.clone(),

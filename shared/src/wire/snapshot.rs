@@ -1,4 +1,4 @@
-//! The byte layout of a snapshot of any game (docs/protocol.md): a base, a section byte, the
+//! The byte layout of a snapshot of any game (docs/game-api.md until v4 is the wire): a base, a section byte, the
 //! sections present, then the per-client acknowledgement. Indices are gap-coded and changed
 //! baseline entities are a bitmap, so a quiet world costs a few bytes whatever its size. A
 //! changed entity's fields are laid out by its kind, which the client's baseline tells: a
@@ -133,7 +133,14 @@ pub fn encode_body(
             put_varint(out, 0);
             put_varint(out, u64::from(tick));
         }
-        SnapshotBase::Since { ticks } => put_varint(out, u64::from(ticks)),
+        SnapshotBase::Since { ticks } => {
+            // 0 would read as a full snapshot.
+            debug_assert!(
+                ticks >= 1,
+                "a delta lies at least one tick after its baseline"
+            );
+            put_varint(out, u64::from(ticks));
+        }
     }
     let mut sections = 0;
     for (present, bit) in [
