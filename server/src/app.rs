@@ -10,11 +10,11 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
 
+use crate::address_budget;
 use crate::drain::drain_on;
 use crate::error::AppError;
 use crate::http::{
-    admin, cluster, console, deadline, guest, health, matches, rate_limit, recordings,
-    security_headers, web,
+    admin, cluster, console, deadline, guest, health, matches, recordings, security_headers, web,
 };
 use crate::listener::HttpLimits;
 use crate::session::upgrade::ws_handler;
@@ -35,21 +35,21 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/matchmake", post(matches::matchmake))
         .route("/v1/matches", post(matches::create).get(matches::list));
     if let Some(budget) = &state.http_budget {
-        creating = creating.route_layer(rate_limit::layer(budget.clone()));
+        creating = creating.route_layer(address_budget::layer(budget.clone()));
     }
     // Reads of the listings have a budget of their own (GET only; the one above is POST only).
     if let Some(budget) = &state.read_budget {
-        creating = creating.route_layer(rate_limit::layer(budget.clone()));
+        creating = creating.route_layer(address_budget::layer(budget.clone()));
     }
     let mut reads = Router::new().route("/v1/matches/{id}", get(matches::one));
     if let Some(budget) = &state.read_budget {
-        reads = reads.route_layer(rate_limit::layer(budget.clone()));
+        reads = reads.route_layer(address_budget::layer(budget.clone()));
     }
     // WebSocket handshakes have a budget of their own: a reconnect loop cannot make 400
     // upgrades a second, and a matchmake does not use up the handshake that follows it.
     let mut handshakes = Router::new().route("/v1/ws", get(ws_handler));
     if let Some(budget) = &state.handshake_budget {
-        handshakes = handshakes.route_layer(rate_limit::layer(budget.clone()));
+        handshakes = handshakes.route_layer(address_budget::layer(budget.clone()));
     }
     // Actions on one match: answered by the node that runs it (routed there in a cluster).
     let one_match = Router::new()
@@ -151,7 +151,7 @@ pub async fn serve(
         .join_cluster(listener.local_addr()?)
         .map_err(std::io::Error::other)?;
     let (stopped, stop) = tokio::sync::oneshot::channel::<()>();
-    let membership = tokio::spawn(crate::cluster::sync::run(state.clone(), async {
+    let membership = tokio::spawn(crate::node::sync::run(state.clone(), async {
         let _ = stop.await;
     }));
     let drained = drain_on(
@@ -161,7 +161,7 @@ pub async fn serve(
         state.config.drain_timeout,
     );
     if let Some(budget) = state.http_budget.clone() {
-        tokio::spawn(rate_limit::forget_quiet(budget));
+        tokio::spawn(address_budget::forget_quiet(budget));
     }
     if let Some(addr) = state.config.metrics_bind {
         let metrics_listener = TcpListener::bind(addr).await?;

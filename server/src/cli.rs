@@ -37,7 +37,7 @@ pub enum Command {
     Dedicated(DedicatedArgs),
     /// Read a match recording: a summary, `--verify` (re-simulate and check every world hash
     /// and the results; exit 1 at the first difference), or `--at TICK` (the world as JSON).
-    Replay(crate::record::cli::ReplayArgs),
+    Replay(crate::replay::cli::ReplayArgs),
 }
 
 #[derive(Args, Debug)]

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Reading a recording needs no configuration.
     if let Some(Command::Replay(args)) = &cli.command {
-        return server::record::cli::run(args);
+        return server::replay::cli::run(args);
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

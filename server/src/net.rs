@@ -14,3 +14,10 @@ pub fn tune(stream: &TcpStream, send_buffer: usize) {
         debug!(error = %e, "SO_SNDBUF");
     }
 }
+
+/// Most bytes tungstenite may hold unsent for one connection. Without a cap, a client that
+/// never reads but sends pings makes it queue a pong per ping, without bound (270 MiB in 2 s).
+/// Capped, a pong that does not fit waits (replaced by newer ones) and a message that does not
+/// fit fails the write. A session writes one message at a time and waits until it is flushed,
+/// so this only has to hold the largest message the server sends (the Welcome, with its map).
+pub const WRITE_BUFFER_CAP: usize = 64 * 1024;

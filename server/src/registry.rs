@@ -21,9 +21,9 @@ use crate::game::runner::{self, Idle};
 use crate::game::sim::Sim;
 use crate::lock::lock;
 use crate::metrics::Metrics;
+use crate::per_ip::{IpSlot, PerIp};
 use crate::record::writer::Recorder;
 use crate::results::ResultsLog;
-use crate::session::per_ip::{IpSlot, PerIp};
 
 pub use crate::game::info::Creator;
 pub use crate::seats::Seat;

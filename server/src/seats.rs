@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::lock::lock;
-use crate::session::per_ip::IpSlot;
+use crate::per_ip::IpSlot;
 
 /// What taking a seat did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

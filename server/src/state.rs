@@ -9,11 +9,11 @@ use shared::arena::Arena;
 
 use crate::maps::Maps;
 
+use crate::address_budget;
 use crate::auth::Auth;
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::drain::Drain;
-use crate::http::rate_limit;
 use crate::metrics::Metrics;
 use crate::places::Places;
 use crate::record::writer::Recorder;
@@ -37,13 +37,13 @@ pub struct AppState {
     /// session holds its connection's place until it ends.
     pub places: Arc<Places>,
     /// Requests per address to the routes that create state; `None`: no limit.
-    pub http_budget: Option<rate_limit::Budget>,
+    pub http_budget: Option<address_budget::Budget>,
     /// WebSocket handshakes per address (a budget of their own, the same size); `None`: no
     /// limit.
-    pub handshake_budget: Option<rate_limit::Budget>,
+    pub handshake_budget: Option<address_budget::Budget>,
     /// Reads of the public listings per address (`GET /v1/matches`, `/v1/matches/{id}`): five
     /// times the request budget; `None`: no limit.
-    pub read_budget: Option<rate_limit::Budget>,
+    pub read_budget: Option<address_budget::Budget>,
     /// Replay streams being built (`GET /v1/admin/recordings/{id}/replay`): two at once.
     pub replay_builds: Arc<tokio::sync::Semaphore>,
     /// This node's membership of a cluster (`redis_url`); set by [`crate::app::serve`] once
@@ -113,9 +113,9 @@ impl AppState {
             maps,
         ));
         let (rate, burst) = (config.http_rate_limit, config.http_rate_burst);
-        let http_budget = rate_limit::budget(rate, burst, axum::http::Method::POST);
-        let handshake_budget = rate_limit::budget(rate, burst, axum::http::Method::GET);
-        let read_budget = rate_limit::budget(
+        let http_budget = address_budget::budget(rate, burst, axum::http::Method::POST);
+        let handshake_budget = address_budget::budget(rate, burst, axum::http::Method::GET);
+        let read_budget = address_budget::budget(
             rate.saturating_mul(5),
             burst.saturating_mul(5),
             axum::http::Method::GET,
@@ -178,7 +178,7 @@ fn check_welcome_fits(arena: &Arena) -> Result<(), String> {
     });
     // Room for the match and player ids (12 and 18 bytes today) and then some.
     let size = shared::codec::encode_server(&welcome).len() + 256;
-    let cap = crate::session::WRITE_BUFFER_CAP;
+    let cap = crate::net::WRITE_BUFFER_CAP;
     if size > cap {
         return Err(format!(
             "the map makes a {size}-byte Welcome; a connection sends at most {cap} bytes at once"

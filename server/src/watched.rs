@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
-use crate::session::frames::{FrameScanner, Violation};
+use crate::frames::{FrameScanner, Violation};
 
 /// Requests served in a row that each arrived in the same read as the one before: past this,
 /// the connection's next answer says `Connection: close`. A browser pipelines nothing; a client
@@ -79,7 +79,7 @@ impl Watch {
         self.frames.load(Relaxed)
     }
 
-    /// Whether a message came in more than [`crate::session::frames::MAX_FRAGMENTS`] frames.
+    /// Whether a message came in more than [`crate::frames::MAX_FRAGMENTS`] frames.
     pub fn too_fragmented(&self) -> bool {
         self.too_fragmented.load(Relaxed)
     }

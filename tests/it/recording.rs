@@ -12,7 +12,7 @@ use server::game::harness::Harness;
 use server::game::messages::{Command, TimingChange};
 use server::record::format::{HASH, HASH_EVERY, SAME_BUTTONS, SEQ_NEXT};
 use server::record::reader::{self, Record};
-use server::record::replay::{self, ReplayError, Replayer};
+use server::replay::{self, ReplayError, Replayer};
 use shared::ids::{ConnId, NetId};
 use shared::protocol::EndReason;
 use shared::rules::buttons;
@@ -274,21 +274,21 @@ fn an_altered_hash_a_cut_file_and_altered_results_are_reported() {
 #[test]
 fn the_replay_stream_is_made_a_chunk_at_a_time_and_stops_when_nobody_reads() {
     let recording = record(5, 6);
-    let whole = server::record::stream::build(&recording).expect("it replays");
+    let whole = server::replay::stream::build(&recording).expect("it replays");
     let mut chunks = Vec::new();
-    server::record::stream::build_into(&recording, |c| {
+    server::replay::stream::build_into(&recording, |c| {
         chunks.push(c);
         true
     })
     .expect("it replays");
     assert!(chunks.len() >= 2, "{} chunks", chunks.len());
-    let chunk = server::record::stream::CHUNK;
+    let chunk = server::replay::stream::CHUNK;
     // No chunk holds much more than CHUNK: the stream never sits whole in memory.
     assert!(chunks.iter().all(|c| c.len() < chunk + 64 * 1024));
     assert_eq!(chunks.concat(), whole, "the same bytes as the whole stream");
     // A reader that goes away after the first chunk stops the replay there.
     let mut asked = 0;
-    server::record::stream::build_into(&recording, |_| {
+    server::replay::stream::build_into(&recording, |_| {
         asked += 1;
         false
     })

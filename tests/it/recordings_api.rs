@@ -70,7 +70,7 @@ async fn a_recording_is_on_disk_before_the_end_and_the_admin_api_serves_it() {
     // A match a player created is filed with its creator's key (127.0.0.1 here).
     let file = dir.join(format!("{}.twrec", stem(&id, Some("127.0.0.1"))));
     let bytes = std::fs::read(&file).expect("recorded before MatchEnded");
-    let v = server::record::replay::verify(&bytes).expect("replays");
+    let v = server::replay::verify(&bytes).expect("replays");
     assert_eq!(v.ending.results, results);
     assert_eq!(v.ticks, 30, "1 s at 30 Hz");
     assert_eq!(v.joins, 2);

@@ -3,10 +3,7 @@
 //! its own), and the atomic questions it asks (a seat anywhere, a seat at a handshake, who is
 //! live). Off when `redis_url` is not set.
 
-pub mod matchmaker;
-pub mod remote;
-mod scripts;
-pub mod sync;
+pub(crate) mod scripts;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -181,7 +178,7 @@ pub struct Cluster {
     pub budget_permille: AtomicU64,
     /// What Redis was last told about each match. Refreshes run one at a time under this lock:
     /// an older picture of this node must never land after a newer one.
-    pub(crate) published: tokio::sync::Mutex<sync::Published>,
+    pub(crate) published: tokio::sync::Mutex<Published>,
     /// Wakes the refresh loop at once (a drain started, a match was created).
     pub wake: Notify,
     pub(crate) http: reqwest::Client,
@@ -248,7 +245,7 @@ impl Cluster {
             up: AtomicBool::new(false),
             gauges: Gauges::default(),
             budget_permille: AtomicU64::new(0),
-            published: tokio::sync::Mutex::new(sync::Published::default()),
+            published: tokio::sync::Mutex::new(Published::default()),
             wake: Notify::new(),
             http,
             listing: tokio::sync::Mutex::new(None),
@@ -514,5 +511,24 @@ impl Cluster {
 
     pub(crate) fn noted<T>(&self, r: redis::RedisResult<T>) -> Result<T, ClusterError> {
         self.note(r)
+    }
+}
+
+/// What this node last told Redis.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// Per match: what was sent (entry without the tick, and holders), and when.
+    pub(crate) sent: std::collections::HashMap<String, (String, std::time::Instant)>,
+    /// Send every match next time (at start, after a failed refresh).
+    pub(crate) stale: bool,
+    /// Whether the last refresh said the node was draining (a change re-sends every match:
+    /// they leave the open index).
+    pub(crate) draining: bool,
+}
+
+impl Published {
+    /// The next refresh sends everything.
+    pub fn invalidate(&mut self) {
+        self.stale = true;
     }
 }

@@ -273,7 +273,7 @@ fn script(body: &str) -> Script {
     Script::new(&format!("{PRELUDE}{body}"))
 }
 
-pub(super) static SYNC_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(SYNC));
+pub(crate) static SYNC_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(SYNC));
 pub(super) static PLACE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(PLACE));
 pub(super) static TAKE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(TAKE));
 pub(super) static NODES_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(NODES));

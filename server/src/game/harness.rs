@@ -32,6 +32,7 @@ use crate::config::Config;
 use crate::game::clients::Joiner;
 use crate::game::core::{CoreSettings, MatchCore, guarded};
 use crate::game::info::MatchInfo;
+use crate::game::link::with_trailer;
 use crate::game::link::{Flush, Link, Outgoing, Undelivered};
 use crate::game::messages::{Command, Reply};
 use crate::game::options::MatchOptions;
@@ -40,7 +41,6 @@ use crate::game::spectators::Watcher;
 use crate::lock::lock;
 use crate::metrics::Metrics;
 use crate::seats::SeatGuard;
-use crate::session::connection::with_trailer;
 
 /// What the match side and the client side of one in-memory link share.
 #[derive(Debug)]

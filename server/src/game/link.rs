@@ -1,8 +1,9 @@
 //! `Link`: how a match reaches one client. The match core only queues frames and gives one
 //! close order; the WebSocket session (or the in-memory harness) implements the other end.
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use shared::close_code::CloseCode;
+use shared::codec::snapshot_trailer;
 
 /// A frame for one client.
 #[derive(Debug, Clone)]
@@ -46,4 +47,13 @@ pub trait Link: Send + 'static {
     fn bytes_out(&self) -> u64;
     /// The last measured round trip, microseconds (0: not measured yet).
     fn rtt_us(&self) -> u64;
+}
+
+/// A snapshot frame: the shared body, then this client's ack as the message's last field.
+pub fn with_trailer(body: &Bytes, ack: u32) -> Bytes {
+    let (trailer, len) = snapshot_trailer(ack);
+    let mut buf = BytesMut::with_capacity(body.len() + len);
+    buf.put_slice(body);
+    buf.put_slice(&trailer[..len]);
+    buf.freeze()
 }

@@ -10,8 +10,8 @@ use tokio::sync::oneshot;
 
 use crate::game::clients::Joiner;
 use crate::game::report::MatchReport;
+use crate::game::session_link::SessionLink;
 use crate::game::spectators::Watcher;
-use crate::session::link::SessionLink;
 
 /// A change to a match, over a client link of type `L`. Everything that alters the world comes
 /// through here, in the order it is applied.

@@ -19,6 +19,7 @@ pub mod recording;
 pub mod replicate;
 pub mod report;
 pub mod runner;
+pub mod session_link;
 pub mod sim;
 pub mod spectators;
 pub mod stats;

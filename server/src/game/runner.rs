@@ -12,8 +12,8 @@ use tracing::{error, info};
 
 use crate::game::core::{MatchCore, guarded};
 use crate::game::messages::MatchCmd;
+use crate::game::session_link::SessionLink;
 use crate::results::ResultsLog;
-use crate::session::link::SessionLink;
 
 /// Most ticks run back to back to catch up after a stall; the rest of the backlog is dropped.
 const MAX_CATCH_UP: u32 = 4;

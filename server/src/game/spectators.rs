@@ -18,7 +18,7 @@ use shared::ids::{ConnId, PlayerId};
 use crate::game::history::{EncodeScratch, Frame, History};
 use crate::game::info::SpectatorPlace;
 use crate::game::link::{Flush, Link, Outgoing, Undelivered};
-use crate::session::per_ip::IpSlot;
+use crate::per_ip::IpSlot;
 
 /// The most a match's delay queue holds, estimated from what its frames own (16 MiB: 120 s of
 /// a 32-player 60 Hz match fits whole).

@@ -13,10 +13,10 @@ use shared::protocol::EndReason;
 use tokio::sync::oneshot;
 use tracing::info;
 
-use crate::auth::bearer::AdminAuth;
 use crate::error::AppError;
 use crate::game::messages::{Command, MatchCmd, Reply, TimingChange};
 use crate::game::report::MatchReport;
+use crate::http::bearer::AdminAuth;
 use crate::http::path::{ApiPath, ApiQuery};
 use crate::registry::MatchHandle;
 use crate::state::AppState;
@@ -53,7 +53,7 @@ async fn ask<T>(
 /// Applies a change at the match's next tick and waits for what it did.
 async fn apply(
     m: &MatchHandle,
-    cmd: Command<crate::session::link::SessionLink>,
+    cmd: Command<crate::game::session_link::SessionLink>,
 ) -> Result<Reply, AppError> {
     ask(m, |reply| MatchCmd::Apply {
         cmd,
@@ -226,7 +226,7 @@ pub async fn drain(
     }
     // In a cluster, the answer comes once Redis says this node is draining: from then on no
     // node places players here. (If Redis is away, the next refresh that reaches it does.)
-    if let Err(e) = crate::cluster::sync::refresh(&state).await {
+    if let Err(e) = crate::node::sync::refresh(&state).await {
         tracing::warn!(error = %e, "draining: could not tell the cluster yet");
     }
     let accepted = Accepted {

@@ -9,11 +9,12 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shared::api::MatchTicket;
 
-use crate::auth::bearer::{AdminAuth, NodeAuth};
-use crate::cluster::remote::{self, CreateFor};
-use crate::cluster::{MatchEntry, NodeEntry, matchmaker};
+use crate::cluster::{MatchEntry, NodeEntry};
 use crate::error::AppError;
+use crate::http::bearer::{AdminAuth, NodeAuth};
 use crate::http::json::JsonBody;
+use crate::node::matchmaker;
+use crate::node::remote::{self, CreateFor};
 use crate::state::AppState;
 
 /// Largest admin request body passed on to another node (the router's own limit).

@@ -10,10 +10,10 @@ use axum::http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName};
 use axum::response::{IntoResponse, Response};
 use shared::api::{MatchState, MatchSummary, MatchTicket};
 
-use crate::auth::bearer::PlayerAuth;
 use crate::cluster::AddressPlace;
 use crate::error::AppError;
 use crate::game::options::{MatchOptionsRequest, resolve};
+use crate::http::bearer::PlayerAuth;
 use crate::http::json::OptionsBody;
 use crate::listener::{Peer, Reached};
 use crate::registry::{Creator, MatchHandle};
@@ -123,8 +123,7 @@ pub async fn matchmake(
         if place == AddressPlace::Refused {
             return Err(shared::api::Rejection::TooManyFromAddress.into());
         }
-        let ticket = match crate::cluster::matchmaker::matchmake(&state, cluster, &claims.sub).await
-        {
+        let ticket = match crate::node::matchmaker::matchmake(&state, cluster, &claims.sub).await {
             Ok(ticket) => ticket,
             Err(e) => {
                 // No reservation was made: the place counted for it goes back, as a single
@@ -173,7 +172,7 @@ pub async fn create(
     };
     let handle = state.registry.create(options, Some(creator))?;
     // Listed across the cluster at once; a failed publish is retried at each refresh.
-    if let Err(e) = crate::cluster::sync::refresh(&state).await {
+    if let Err(e) = crate::node::sync::refresh(&state).await {
         tracing::warn!(error = %e, "new match not yet published to the cluster");
     }
     let ticket = MatchTicket {

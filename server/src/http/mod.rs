@@ -1,6 +1,7 @@
 //! HTTP API handlers (JSON in, JSON out, errors as [`crate::error::AppError`]).
 
 pub mod admin;
+pub mod bearer;
 pub mod cluster;
 pub mod console;
 pub mod deadline;
@@ -9,7 +10,6 @@ pub mod health;
 pub mod json;
 pub mod matches;
 pub mod path;
-pub mod rate_limit;
 pub mod recordings;
 pub mod security_headers;
 pub mod web;

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
-use crate::auth::bearer::AdminAuth;
 use crate::error::AppError;
+use crate::http::bearer::AdminAuth;
 use crate::http::path::ApiPath;
 use crate::record::store::{self, RecordingSummary};
 use crate::state::AppState;
@@ -133,7 +133,7 @@ pub async fn replay_stream(
     tokio::task::spawn_blocking(move || {
         let _building = building;
         let done =
-            crate::record::stream::build_into(&bytes, |chunk| tx.blocking_send(Ok(chunk)).is_ok());
+            crate::replay::stream::build_into(&bytes, |chunk| tx.blocking_send(Ok(chunk)).is_ok());
         if let Err(e) = done {
             let _ = tx.blocking_send(Err(e.to_string()));
         }

@@ -6,9 +6,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use shared::close_code::CloseCode;
-use shared::codec::{decode_client, encode_server, snapshot_trailer};
+use shared::codec::{decode_client, encode_server};
 use shared::ids::{ConnId, PlayerId};
 use shared::protocol::{ClientMsg, ServerMsg};
 use tokio::sync::mpsc::error::TrySendError;
@@ -17,14 +17,14 @@ use tracing::{debug, info};
 
 use crate::game::clients::Joiner;
 use crate::game::info::SpectatorPlace;
-use crate::game::link::{Flush, Outgoing};
+use crate::game::link::{Flush, Outgoing, with_trailer};
 use crate::game::messages::{Command, MatchCmd};
+use crate::game::session_link::{self, CloseOrder, SessionEnd, SessionStats};
 use crate::game::spectators::Watcher;
 use crate::metrics::Metrics;
+use crate::per_ip::IpSlot;
 use crate::registry::MatchHandle;
 use crate::seats::SeatGuard;
-use crate::session::link::{self, CloseOrder, SessionEnd, SessionStats};
-use crate::session::per_ip::IpSlot;
 use crate::session::rate_limit::{TokenBucket, Verdict};
 
 /// How often the server pings each client (for its RTT).
@@ -79,7 +79,7 @@ enum End {
 /// Runs the connection until it closes; the seat taken at the handshake is already ours.
 pub async fn run(socket: WebSocket, s: Session) {
     s.metrics.connections.fetch_add(1, Relaxed);
-    let (link, end) = link::pair(s.outbox_frames);
+    let (link, end) = session_link::pair(s.outbox_frames);
     let spectator = matches!(s.role, Role::Spectator { .. });
     let enter = match s.role {
         Role::Player(seat) => Command::Join(Joiner {
@@ -299,15 +299,6 @@ impl Handler {
             Err(_) => Some(End::Gone),
         }
     }
-}
-
-/// A snapshot frame: the shared body, then this client's ack as the message's last field.
-pub fn with_trailer(body: &Bytes, ack: u32) -> Bytes {
-    let (trailer, len) = snapshot_trailer(ack);
-    let mut buf = BytesMut::with_capacity(body.len() + len);
-    buf.put_slice(body);
-    buf.put_slice(&trailer[..len]);
-    buf.freeze()
 }
 
 /// The bytes of one outgoing frame.

@@ -12,15 +12,15 @@ use shared::api::Rejection;
 use shared::protocol::{BEARER_SUBPROTOCOL_PREFIX, SUBPROTOCOL};
 use tracing::debug;
 
-use crate::auth::bearer::{from_authorization, from_subprotocols, offered_subprotocols};
 use crate::auth::token::Claims;
 use crate::auth::{AuthError, TokenKind};
 use crate::error::AppError;
 use crate::game::info::SpectatorRefusal;
+use crate::http::bearer::{from_authorization, from_subprotocols, offered_subprotocols};
 use crate::http::path::ApiQuery;
 use crate::listener::{Conn, Peer};
+use crate::net::WRITE_BUFFER_CAP;
 use crate::registry::{MatchHandle, Seat};
-use crate::session::WRITE_BUFFER_CAP;
 use crate::session::connection::{self, Role, Session};
 use crate::state::AppState;
 

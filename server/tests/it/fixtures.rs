@@ -340,7 +340,7 @@ fn movement(arena: &Arena) -> Value {
 /// world a fresh re-simulation gives at some ticks (the JS playback must show the same).
 fn replay(arena: &Arena) -> Value {
     use server::record::format::{HASH_EVERY, Header, Op, header_bytes};
-    use server::record::replay::Replayer;
+    use server::replay::Replayer;
     let o = MatchOptions {
         seed: 11,
         ..options()
@@ -406,7 +406,7 @@ fn replay(arena: &Arena) -> Value {
     };
     let mut recording = header_bytes(&header);
     recording.extend(records);
-    let stream = server::record::stream::build(&recording).expect("the recording replays");
+    let stream = server::replay::stream::build(&recording).expect("the recording replays");
     let mut worlds = Vec::new();
     for at in [1u32, 150, 255, 256, 257, 420, 699, 700] {
         let mut r = Replayer::new(&recording).expect("header");

@@ -103,7 +103,7 @@ async fn dedicated_match_exits_zero_and_writes_results_and_its_recording() {
     // Dedicated matches are recorded (into `recordings/` unless record_dir says otherwise).
     let id = record["match_id"].as_str().expect("match id");
     let bytes = std::fs::read(recordings.join(format!("{id}.twrec"))).expect("the recording");
-    let verified = server::record::replay::verify(&bytes).expect("it replays");
+    let verified = server::replay::verify(&bytes).expect("it replays");
     assert_eq!(verified.ticks, 128, "2 s at 64 Hz");
     let _ = std::fs::remove_file(&results);
     let _ = std::fs::remove_dir_all(&recordings);

@@ -2,7 +2,6 @@
 //! its matches to Redis with the TTL, in one script call. A node that stops refreshing (killed,
 //! cut off) leaves the cluster when the TTL runs out, with no help from any other node.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,25 +20,6 @@ const ENTRY_TTL: Duration = Duration::from_secs(30);
 /// Each match is sent again after this even if nothing changed: its tick in listings, and its
 /// place in the open index once expired reservations left it room.
 const RESEND_EVERY: Duration = Duration::from_secs(5);
-
-/// What this node last told Redis.
-#[derive(Debug, Default)]
-pub struct Published {
-    /// Per match: what was sent (entry without the tick, and holders), and when.
-    sent: HashMap<String, (String, Instant)>,
-    /// Send every match next time (at start, after a failed refresh).
-    stale: bool,
-    /// Whether the last refresh said the node was draining (a change re-sends every match:
-    /// they leave the open index).
-    draining: bool,
-}
-
-impl Published {
-    /// The next refresh sends everything.
-    pub fn invalidate(&mut self) {
-        self.stale = true;
-    }
-}
 
 /// One match in a refresh: its entry, whether matchmaking may place players in it, and who
 /// holds its seats.

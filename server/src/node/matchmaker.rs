@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use shared::api::MatchTicket;
 
-use crate::cluster::{Cluster, NodeEntry, Placement, remote};
+use crate::cluster::{Cluster, NodeEntry, Placement};
 use crate::error::AppError;
 use crate::game::options::{MatchOptionsRequest, resolve};
+use crate::node::remote;
 use crate::state::AppState;
 
 /// How long a request waits for another node's new match to open before making one itself.
@@ -119,7 +120,7 @@ pub async fn create_here(
     };
     let options = resolve(&request, &state.config)?;
     let handle = state.registry.create(options, None)?;
-    crate::cluster::sync::refresh_reserving(state, Some((&handle.id, player))).await?;
+    crate::node::sync::refresh_reserving(state, Some((&handle.id, player))).await?;
     Ok(ticket(&Placement {
         match_id: handle.id.clone(),
         ws_base: cluster.ws_base.clone(),

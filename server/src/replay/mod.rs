@@ -1,6 +1,11 @@
 //! Runs a recording again: the same simulation, fed the recorded commands tick by tick, checked
 //! against every recorded world hash, the players' entity ids and the results. The first
-//! difference is reported with its tick.
+//! difference is reported with its tick. [`stream`] turns a replay into the viewer's snapshot
+//! stream, [`cli`] is `tickwire-server replay`. (Recordings themselves are `crate::record`, below
+//! the match; replaying one runs a match, so this module is above it.)
+
+pub mod cli;
+pub mod stream;
 
 use std::collections::HashMap;
 

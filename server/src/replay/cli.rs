@@ -12,7 +12,7 @@ use shared::quant::q_to_pos;
 
 use crate::record::format::Op;
 use crate::record::reader::{self, Record};
-use crate::record::replay::{self, Replayer};
+use crate::replay::{self, Replayer};
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {

@@ -8,7 +8,7 @@ use shared::codec::{encode_server, snapshot_trailer};
 use shared::protocol::{MatchEnded, PROTOCOL_VERSION, ServerMsg, Welcome};
 
 use crate::game::history::{EncodeScratch, Frame, History};
-use crate::record::replay::{ReplayError, Replayer};
+use crate::replay::{ReplayError, Replayer};
 
 /// The stream's first bytes: "TWRS" and its version.
 pub const STREAM_MAGIC: [u8; 5] = *b"TWRS\x01";
