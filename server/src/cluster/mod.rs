@@ -1,7 +1,8 @@
-//! One node of a cluster of Tickwire servers sharing Redis (docs/cluster.md): what the node
+//! A node's connection to the cluster's shared state in Redis (docs/cluster.md): what the node
 //! publishes there (itself and its matches, refreshed with a TTL so a dead node disappears on
 //! its own), and the atomic questions it asks (a seat anywhere, a seat at a handshake, who is
-//! live). Off when `redis_url` is not set.
+//! live). Off when `redis_url` is not set. The tasks and calls that use it, above the
+//! application state, are `crate::node`.
 
 pub(crate) mod scripts;
 
