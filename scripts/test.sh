@@ -22,6 +22,9 @@ cargo test -p server --features agones --test agones
 echo "== JS codec, mirror and movement rule against the Rust fixtures"
 (cd client-demo/web && node --test test/)
 
+echo "== JS SDK: its TypeScript declarations against a typed example (tsc --noEmit)"
+(cd client-demo/web/sdk && { [ -d node_modules/typescript ] || npm install --no-audit --no-fund --silent; } && npx tsc --noEmit -p .)
+
 if [ -f tests/browser/package.json ]; then
   echo "== browser tests"
   # The browser tests run the real server and bots binaries.

@@ -110,3 +110,10 @@ test("an entity whose kind changes keeps only the name it spawns with", () => {
   assert.equal(mirror.entity(7).kind, 1);
   assert.equal(mirror.name(7), undefined);
 });
+
+test("every export wire.d.ts declares exists in wire.js, and no other", async () => {
+  const wire = await import("../sdk/wire.js");
+  const dts = readFileSync(new URL("../sdk/wire.d.ts", import.meta.url), "utf8");
+  const values = [...dts.matchAll(/^export (?:class|function|const) (\w+)/gm)].map((m) => m[1]);
+  assert.deepEqual([...new Set(values)].sort(), Object.keys(wire).sort());
+});
