@@ -184,3 +184,45 @@ export class WireMirror {
   component(id: number, name: string): Record<string, number> | null;
   name(id: number): string | undefined;
 }
+
+export const PROTOCOL_VERSION: 4;
+export const SUBPROTOCOL: "tickwire.v4";
+
+export interface Input {
+  seq: number;
+  view_tick: number;
+  /** The schema's input fields, in order. */
+  fields: number[];
+}
+
+export type ClientMsg = { Input: Input } | { Ping: { client_time: number } };
+
+export function encodeClient(schema: Schema, msg: ClientMsg): Uint8Array;
+
+export interface Welcome {
+  protocol_version: number;
+  match_id: string;
+  player_id: string;
+  /** This player's entity (0 for a spectator). */
+  entity: number;
+  tick_rate: number;
+  snapshot_interval: number;
+  tick: number;
+  interest_radius: number;
+  schema: SchemaDef;
+  /** The game's own setup, JSON text. */
+  setup: string;
+}
+
+export type EndReason = "Empty" | "Admin" | "Shutdown" | "Error" | { Game: string };
+
+export type ServerMsg =
+  | { Welcome: Welcome }
+  /** The payload WireMirror.apply takes. */
+  | { Snapshot: Uint8Array }
+  | { Pong: { client_time: number; server_tick: number } }
+  /** `results` is the game's, JSON text. */
+  | { MatchEnded: { reason: EndReason; tick: number; results: string } }
+  | { MatchSettings: { tick: number; tick_rate: number; snapshot_interval: number } };
+
+export function decodeServer(bytes: Uint8Array): ServerMsg;

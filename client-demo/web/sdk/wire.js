@@ -427,3 +427,86 @@ export class WireMirror {
   }
   name(id) { return this.names.get(id); }
 }
+
+/** Protocol v4's version number and WebSocket subprotocol. */
+export const PROTOCOL_VERSION = 4;
+export const SUBPROTOCOL = "tickwire.v4";
+const END_REASONS = ["Empty", "Admin", "Shutdown", "Error", "Game"];
+
+/** Writes bincode 2 standard values. */
+class Writer {
+  constructor() { this.bytes = []; }
+  u8(v) { this.bytes.push(v & 0xff); }
+  varint(v) {
+    if (v < 251) this.u8(v);
+    else if (v <= 0xffff) { this.u8(251); this.u8(v); this.u8(v >>> 8); }
+    else if (v <= 0xffffffff) { this.u8(252); for (let k = 0; k < 4; k++) this.u8(v >>> (8 * k)); }
+    else {
+      this.u8(253);
+      const lo = v % 2 ** 32, hi = Math.floor(v / 2 ** 32);
+      for (let k = 0; k < 4; k++) this.u8(lo >>> (8 * k));
+      for (let k = 0; k < 4; k++) this.u8(hi >>> (8 * k));
+    }
+  }
+  value(encoding, v) {
+    switch (encoding) {
+      case "U8": this.u8(v); break;
+      case "U16": this.u8(v); this.u8(v >>> 8); break;
+      case "U32": for (let k = 0; k < 4; k++) this.u8(v >>> (8 * k)); break;
+      case "Signed": { const i = v | 0; this.varint(((i << 1) ^ (i >> 31)) >>> 0); break; }
+      default: this.varint(v >>> 0);
+    }
+  }
+  done() { return Uint8Array.from(this.bytes); }
+}
+
+/**
+ * Encodes a client message: `{ Input: { seq, view_tick, fields } }` (fields in the schema's
+ * input order) or `{ Ping: { client_time } }`.
+ */
+export function encodeClient(schema, msg) {
+  const w = new Writer();
+  if (msg.Input) {
+    w.varint(0);
+    w.varint(msg.Input.seq >>> 0);
+    w.varint(msg.Input.view_tick >>> 0);
+    schema.input.forEach((e, i) => w.value(e, msg.Input.fields[i] ?? 0));
+  } else if (msg.Ping) {
+    w.varint(1);
+    w.varint(msg.Ping.client_time);
+  } else throw new WireError("not a client message");
+  return w.done();
+}
+
+/**
+ * Decodes a server message: `{ Welcome }` (with its `schema` decoded and `setup` as JSON text),
+ * `{ Snapshot: payload }` (bytes for `WireMirror.apply`), `{ Pong }`, `{ MatchEnded }` (the
+ * game's `results` as JSON text) or `{ MatchSettings }`. Throws WireError on anything malformed.
+ */
+export function decodeServer(bytes) {
+  const r = new Reader(bytes);
+  const variant = r.varintU32();
+  let msg;
+  switch (variant) {
+    case 0:
+      msg = { Welcome: {
+        protocol_version: r.varintU16(), match_id: r.str(), player_id: r.str(), entity: r.varintU32(),
+        tick_rate: r.varintU16(), snapshot_interval: r.varintU16(), tick: r.varintU32(),
+        interest_radius: r.varintU32(), schema: decodeSchema(r), setup: r.str(),
+      } };
+      break;
+    case 1: return { Snapshot: bytes.subarray(r.i) };
+    case 2: msg = { Pong: { client_time: r.varint(), server_tick: r.varintU32() } }; break;
+    case 3: {
+      const v = r.varintU32();
+      if (v >= END_REASONS.length) throw new WireError(`unknown end reason ${v}`);
+      const reason = v === 4 ? { Game: r.str() } : END_REASONS[v];
+      msg = { MatchEnded: { reason, tick: r.varintU32(), results: r.str() } };
+      break;
+    }
+    case 4: msg = { MatchSettings: { tick: r.varintU32(), tick_rate: r.varintU16(), snapshot_interval: r.varintU16() } }; break;
+    default: throw new WireError(`unknown server message ${variant}`);
+  }
+  r.finish();
+  return msg;
+}

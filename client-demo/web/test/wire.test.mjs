@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Schema, WireError, WireMirror, applyDelta, decodeSchema, decodeSnapshot } from "../sdk/wire.js";
+import { Schema, WireError, WireMirror, applyDelta, decodeSchema, decodeServer, decodeSnapshot, encodeClient } from "../sdk/wire.js";
 import { arenaPrediction } from "../js/arena-rule.js";
 
 const fixture = JSON.parse(readFileSync(new URL("../fixtures/wire.json", import.meta.url)));
@@ -116,4 +116,21 @@ test("every export wire.d.ts declares exists in wire.js, and no other", async ()
   const dts = readFileSync(new URL("../sdk/wire.d.ts", import.meta.url), "utf8");
   const values = [...dts.matchAll(/^export (?:class|function|const) (\w+)/gm)].map((m) => m[1]);
   assert.deepEqual([...new Set(values)].sort(), Object.keys(wire).sort());
+});
+
+const toHex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+test("every v4 message kind: client messages encode to the Rust bytes, server messages decode to the Rust values", () => {
+  const schema = new Schema(fixture.schema);
+  for (const { hex, value } of fixture.messages.client) assert.equal(toHex(encodeClient(schema, value)), hex);
+  for (const { hex, value } of fixture.messages.server) {
+    const got = decodeServer(fromHex(hex));
+    if (value.Snapshot !== undefined) assert.equal(toHex(got.Snapshot), value.Snapshot);
+    else assert.deepEqual(got, value);
+  }
+  const welcome = decodeServer(fromHex(fixture.messages.server[0].hex)).Welcome;
+  assert.equal(welcome.protocol_version, 4);
+  assert.deepEqual(JSON.parse(welcome.setup).map, fixture.arena);
+  // Trailing bytes, unknown variants, an unknown end reason: errors.
+  for (const bad of [[2, 1, 1, 0], [9], [3, 5, 0, 0]]) assert.throws(() => decodeServer(Uint8Array.from(bad)), WireError);
 });

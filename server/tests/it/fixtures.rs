@@ -567,12 +567,72 @@ fn wire() -> Value {
         base_tick = tick;
     }
     json!({
+        "messages": wire_messages(arena, &schema, out.last().map(|s| s["hex"].clone())),
         "schema_hex": hex(&schema_bytes),
         "schema": schema.def(),
         "arena": arena,
         "tick_rate": options().tick_rate,
         "snapshots": out,
     })
+}
+
+/// Every v4 message kind with its bytes and meaning: an input laid out by the arena's schema, a
+/// ping; a Welcome (carrying the schema and the game's setup), a snapshot (its payload), a pong,
+/// a timing change and the end, with the game's own results and reason.
+fn wire_messages(
+    arena: &Arena,
+    schema: &shared::wire::schema::Schema,
+    snapshot: Option<Value>,
+) -> Value {
+    use shared::wire::message::*;
+    let mut fields = [0; shared::wire::schema::MAX_INPUT_FIELDS];
+    fields[..2].copy_from_slice(&[u32::from(buttons::UP | buttons::FIRE), 0xC000]);
+    let client = [
+        ClientMsg::Input(Input {
+            seq: 300,
+            view_tick: 298,
+            fields,
+        }),
+        ClientMsg::Ping {
+            client_time: 1_700_000_000_123,
+        },
+    ]
+    .map(|m| json!({ "hex": hex(&encode_client(schema.input(), &m)), "value": m }));
+    let welcome = Welcome {
+        protocol_version: PROTOCOL_VERSION,
+        match_id: "m-7".into(),
+        player_id: "g-ada".into(),
+        entity: 2,
+        tick_rate: 30,
+        snapshot_interval: 1,
+        tick: 41,
+        interest_radius: 0,
+        schema: schema.def().clone(),
+        setup: json!({ "map": arena, "score_limit": 20, "time_limit_secs": 300 }).to_string(),
+    };
+    let payload = snapshot
+        .and_then(|h| h.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let payload_bytes: Vec<u8> = (0..payload.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&payload[2 * i..2 * i + 2], 16).ok())
+        .collect();
+    let ended = MatchEnded {
+        reason: EndReason::Game("score_limit".into()),
+        tick: 9000,
+        results: json!([{ "entity": 2, "name": "ada", "score": 20, "deaths": 3 }]).to_string(),
+    };
+    let server = vec![
+        json!({ "hex": hex(&encode_server(&ServerMsg::Welcome(welcome.clone()))), "value": { "Welcome": welcome } }),
+        json!({ "hex": hex(&encode_server(&ServerMsg::Snapshot(&payload_bytes))), "value": { "Snapshot": payload } }),
+        json!({ "hex": hex(&encode_server(&ServerMsg::Pong { client_time: 1_700_000_000_123, server_tick: 77 })),
+                "value": { "Pong": { "client_time": 1_700_000_000_123u64, "server_tick": 77 } } }),
+        json!({ "hex": hex(&encode_server(&ServerMsg::MatchSettings { tick: 500, tick_rate: 60, snapshot_interval: 2 })),
+                "value": { "MatchSettings": { "tick": 500, "tick_rate": 60, "snapshot_interval": 2 } } }),
+        json!({ "hex": hex(&encode_server(&ServerMsg::MatchEnded(ended.clone()))), "value": { "MatchEnded": ended } }),
+        json!({ "hex": hex(&encode_server(&ServerMsg::MatchEnded(MatchEnded { reason: EndReason::Admin, tick: 1, results: "[]".into() }))),
+                "value": { "MatchEnded": { "reason": "Admin", "tick": 1, "results": "[]" } } }),
+    ];
+    json!({ "client": client, "server": server })
 }
 
 #[test]

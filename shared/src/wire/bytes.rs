@@ -2,6 +2,8 @@
 //! varint integers, zigzag for signed ones), written and read by hand because what follows
 //! each byte depends on the schema. A [`Reader`] never panics and never reads past its slice.
 
+use crate::wire::schema::Encoding;
+
 /// Appends `v` as a bincode varint: below 251 one byte; else a marker (251: u16, 252: u32,
 /// 253: u64) and the value little-endian.
 pub fn put_varint(out: &mut Vec<u8>, v: u64) {
@@ -38,6 +40,28 @@ pub fn unzigzag(z: u32) -> i32 {
 pub fn put_str(out: &mut Vec<u8>, s: &str) {
     put_varint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
+}
+
+/// Appends a field's value as its encoding carries it (a Signed value is an `i32`'s bits).
+pub fn put_value(out: &mut Vec<u8>, encoding: Encoding, v: u32) {
+    match encoding {
+        Encoding::U8 => out.push(v as u8),
+        Encoding::U16 => out.extend_from_slice(&(v as u16).to_le_bytes()),
+        Encoding::U32 => out.extend_from_slice(&v.to_le_bytes()),
+        Encoding::Signed => put_zigzag(out, v as i32),
+        Encoding::Varint | Encoding::Entity | Encoding::Tick => put_varint(out, u64::from(v)),
+    }
+}
+
+/// Reads a field's value as its encoding carries it.
+pub fn read_value(r: &mut Reader<'_>, encoding: Encoding) -> Result<u32, ReadError> {
+    match encoding {
+        Encoding::U8 => r.u8().map(u32::from),
+        Encoding::U16 => r.u16_le().map(u32::from),
+        Encoding::U32 => r.u32_le(),
+        Encoding::Signed => r.zigzag().map(|v| v as u32),
+        Encoding::Varint | Encoding::Entity | Encoding::Tick => r.varint_u32(),
+    }
 }
 
 /// Why bytes could not be read.

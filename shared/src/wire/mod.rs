@@ -9,6 +9,7 @@ pub mod component;
 pub mod delta;
 pub mod event;
 pub mod frame;
+pub mod message;
 pub mod mirror;
 pub mod predict;
 pub mod schema;

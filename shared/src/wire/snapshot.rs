@@ -4,7 +4,7 @@
 //! changed entity's fields are laid out by its kind, which the client's baseline tells: a
 //! snapshot is decoded against the frame it applies to.
 
-use crate::wire::bytes::{ReadError, Reader, put_str, put_varint, put_zigzag};
+use crate::wire::bytes::{ReadError, Reader, put_str, put_value, put_varint, read_value};
 use crate::wire::delta::{Changed, Delta, Spawned};
 use crate::wire::event::Event;
 use crate::wire::frame::Frame;
@@ -38,26 +38,6 @@ pub struct Snapshot {
     /// Full snapshot: the last input sequence number the server applied for this client.
     /// Delta: how much that number grew since the baseline (wrapping).
     pub ack: u32,
-}
-
-fn put_value(out: &mut Vec<u8>, encoding: Encoding, v: u32) {
-    match encoding {
-        Encoding::U8 => out.push(v as u8),
-        Encoding::U16 => out.extend_from_slice(&(v as u16).to_le_bytes()),
-        Encoding::U32 => out.extend_from_slice(&v.to_le_bytes()),
-        Encoding::Varint | Encoding::Entity | Encoding::Tick => put_varint(out, u64::from(v)),
-        Encoding::Signed => put_zigzag(out, v as i32),
-    }
-}
-
-fn read_value(r: &mut Reader<'_>, encoding: Encoding) -> Result<u32, ReadError> {
-    match encoding {
-        Encoding::U8 => r.u8().map(u32::from),
-        Encoding::U16 => r.u16_le().map(u32::from),
-        Encoding::U32 => r.u32_le(),
-        Encoding::Varint | Encoding::Entity | Encoding::Tick => r.varint_u32(),
-        Encoding::Signed => r.zigzag().map(|v| v as u32),
-    }
 }
 
 /// Writes one patch: its mask, then its present values from `values`.
