@@ -134,3 +134,18 @@ test("every v4 message kind: client messages encode to the Rust bytes, server me
   // Trailing bytes, unknown variants, an unknown end reason: errors.
   for (const bad of [[2, 1, 1, 0], [9], [3, 5, 0, 0]]) assert.throws(() => decodeServer(Uint8Array.from(bad)), WireError);
 });
+
+test("every hex example in docs/protocol-v4.md is a real message of the fixture", () => {
+  const doc = readFileSync(new URL("../../../docs/protocol-v4.md", import.meta.url), "utf8");
+  const all = [
+    ...fixture.messages.client.map((m) => m.hex),
+    ...fixture.messages.server.map((m) => m.hex),
+    ...fixture.snapshots.map((s) => s.hex),
+  ];
+  const whole = [...doc.matchAll(/^([0-9a-f]{6,})$/gm), ...doc.matchAll(/`([0-9a-f]{6,})`/g)].map((m) => m[1]);
+  const prefixes = [...doc.matchAll(/^([0-9a-f]{6,})…/gm)].map((m) => m[1]);
+  assert.ok(whole.length >= 8, `found ${whole.length} examples`);
+  for (const hex of whole) assert.ok(all.includes(hex), `${hex} is not in fixtures/wire.json`);
+  for (const hex of prefixes) assert.ok(all.some((h) => h.startsWith(hex)), `${hex}… starts no fixture message`);
+  assert.ok(doc.includes(fixture.schema_hex.slice(0, 20)) || doc.includes("schema_hex"), "the schema is pointed to");
+});
