@@ -9,6 +9,7 @@ use bevy_ecs::entity::Entity;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use server::app::DEFAULT_MAP;
+use server::game::harness::Harness;
 use server::game::history::{EncodeScratch, Frame as V3Frame, History};
 use server::game::options::MatchOptions;
 use server::game::sim::Sim;
@@ -30,20 +31,12 @@ const PLAYERS: usize = 16;
 /// Bytes per player-second of each codec over `ticks` ticks of a 16-player match where a
 /// share `fire` of the inputs fire (and, with `rail`, a share of them the rail).
 fn run(fire: f64, rail: bool, ticks: u32) -> (f64, f64) {
+    // Sixteen seats and limits no run reaches.
     let options = MatchOptions {
         max_players: PLAYERS as u16,
-        tick_rate: 30,
-        snapshot_interval: 1,
         score_limit: u16::MAX,
         time_limit_secs: 24 * 3600,
-        seed: 7,
-        matchmaking: false,
-        private: false,
-        map: "arena".into(),
-        interest_radius: 0,
-        lag_compensation_ms: 200,
-        max_spectators: 32,
-        spectator_delay_ms: 0,
+        ..Harness::options(30, 7)
     };
     let arena = Arena::from_json(DEFAULT_MAP).expect("the built-in map parses");
     let schema = Arc::new(schema().expect("valid"));
