@@ -2,7 +2,8 @@
 # The test command. Installs what the tests need when it is missing (scripts/test-deps.sh:
 # Debian's prometheus, redis-server, protobuf-compiler, libprotobuf-dev and chromium; playwright-core from npm for
 # the browser tests), then runs every Rust test, the JS tests against the Rust fixtures, the
-# browser tests, and a short soak.
+# browser tests, and a short soak. Before the Rust tests it checks the import layering
+# (scripts/check-layers.py); after the JS tests, the JS SDK's declarations (tsc --noEmit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

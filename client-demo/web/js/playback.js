@@ -6,7 +6,7 @@ import { Mirror } from "./mirror.js";
 
 const MAGIC = [0x54, 0x57, 0x52, 0x53, 0x01]; // "TWRS", version 1
 const KEYFRAME = 1;
-/** Ticks between keyframes in the stream (record::stream::KEYFRAME_EVERY). */
+/** Ticks between keyframes in the stream (replay::stream::KEYFRAME_EVERY). */
 const KEYFRAME_EVERY = 256;
 
 /**

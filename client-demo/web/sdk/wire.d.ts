@@ -195,6 +195,7 @@ export interface Input {
   fields: number[];
 }
 
+/** `client_time`: an integer in 0..2^53 (it comes back in a Pong). */
 export type ClientMsg = { Input: Input } | { Ping: { client_time: number } };
 
 export function encodeClient(schema: Schema, msg: ClientMsg): Uint8Array;

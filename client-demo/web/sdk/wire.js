@@ -44,12 +44,15 @@ export class Reader {
     }
     throw new WireError("varint marker 254 or 255");
   }
+  // As bincode: a marker wider than the type is an error; a narrower-than-needed form is read.
   varintU32() {
+    if (this.b[this.i] === 253) throw new WireError("varint marker wider than u32");
     const v = this.varint();
     if (v > 0xffffffff) throw new WireError("varint past u32");
     return v;
   }
   varintU16() {
+    if (this.b[this.i] === 252 || this.b[this.i] === 253) throw new WireError("varint marker wider than u16");
     const v = this.varint();
     if (v > 0xffff) throw new WireError("varint past u16");
     return v;
@@ -466,14 +469,18 @@ class Writer {
  */
 export function encodeClient(schema, msg) {
   const w = new Writer();
+  if (schema.input.length > MAX_INPUT_FIELDS) throw new WireError("input layout over 8 fields");
   if (msg.Input) {
     w.varint(0);
     w.varint(msg.Input.seq >>> 0);
     w.varint(msg.Input.view_tick >>> 0);
     schema.input.forEach((e, i) => w.value(e, msg.Input.fields[i] ?? 0));
   } else if (msg.Ping) {
+    const t = msg.Ping.client_time;
+    // It comes back in a Pong, which must decode as a Number.
+    if (!Number.isSafeInteger(t) || t < 0) throw new WireError("client_time must be an integer in 0..2^53");
     w.varint(1);
-    w.varint(msg.Ping.client_time);
+    w.varint(t);
   } else throw new WireError("not a client message");
   return w.done();
 }
@@ -484,6 +491,8 @@ export function encodeClient(schema, msg) {
  * game's `results` as JSON text) or `{ MatchSettings }`. Throws WireError on anything malformed.
  */
 export function decodeServer(bytes) {
+  if (!(bytes instanceof Uint8Array)) throw new WireError("decodeServer takes a Uint8Array (wrap an ArrayBuffer in one)");
+  if (bytes.length > 4 * 1024 * 1024) throw new WireError("server message over 4 MiB");
   const r = new Reader(bytes);
   const variant = r.varintU32();
   let msg;

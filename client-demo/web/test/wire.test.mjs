@@ -131,8 +131,15 @@ test("every v4 message kind: client messages encode to the Rust bytes, server me
   const welcome = decodeServer(fromHex(fixture.messages.server[0].hex)).Welcome;
   assert.equal(welcome.protocol_version, 4);
   assert.deepEqual(JSON.parse(welcome.setup).map, fixture.arena);
-  // Trailing bytes, unknown variants, an unknown end reason: errors.
-  for (const bad of [[2, 1, 1, 0], [9], [3, 5, 0, 0]]) assert.throws(() => decodeServer(Uint8Array.from(bad)), WireError);
+  // Trailing bytes, unknown variants, an unknown end reason, a marker wider than the type (a
+  // u16 tick rate as FC…): errors, as in Rust.
+  for (const bad of [[2, 1, 1, 0], [9], [3, 5, 0, 0], [4, 1, 0xfc, 30, 0, 0, 0, 1]]) {
+    assert.throws(() => decodeServer(Uint8Array.from(bad)), WireError, String(bad));
+  }
+  assert.deepEqual(decodeServer(Uint8Array.from([4, 1, 0xfb, 30, 0, 1])).MatchSettings.tick_rate, 30, "a longer form than needed is read");
+  assert.throws(() => encodeClient(schema, { Ping: { client_time: 2 ** 60 } }), WireError);
+  assert.throws(() => encodeClient(schema, { Ping: { client_time: -1 } }), WireError);
+  assert.throws(() => decodeServer(new ArrayBuffer(4)), WireError);
 });
 
 test("every hex example in docs/protocol-v4.md is a real message of the fixture", () => {

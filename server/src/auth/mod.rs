@@ -1,4 +1,5 @@
-//! Authentication: JWTs (issue and verify) and the extractors that read them from requests.
+//! Authentication: JWTs (issue and verify). The extractors that read them from requests are
+//! `crate::http::bearer`, above the application state.
 
 pub mod token;
 

@@ -550,8 +550,9 @@ fn wire() -> Value {
         events.clear();
         let mut bytes = Vec::new();
         encode_body(&schema, snap, &base, &delta, &sent, tick, &mut bytes);
-        // One input per tick, all applied: a delta acks as many as it spans.
-        encode_ack(ticks, &mut bytes);
+        // One input per tick, all applied: a full snapshot acks the last seq (this tick's), a
+        // delta as many as it spans.
+        encode_ack(if base_tick == 0 { t } else { ticks }, &mut bytes);
         let names: serde_json::Map<String, Value> = now
             .iter()
             .filter(|e| schema.kind(e.kind).is_some_and(|k| k.named))

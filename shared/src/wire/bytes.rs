@@ -142,14 +142,20 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// A varint that must fit 32 bits.
+    /// A varint of a `u32`: as bincode, a marker wider than the type (253) is an error.
     pub fn varint_u32(&mut self) -> Result<u32, ReadError> {
-        u32::try_from(self.varint()?).map_err(|_| ReadError::Malformed("varint past u32"))
+        match self.bytes.get(self.at) {
+            Some(253) => Err(ReadError::Malformed("varint marker wider than u32")),
+            _ => u32::try_from(self.varint()?).map_err(|_| ReadError::Malformed("varint past u32")),
+        }
     }
 
-    /// A varint that must fit 16 bits.
+    /// A varint of a `u16`: a marker wider than the type (252, 253) is an error.
     pub fn varint_u16(&mut self) -> Result<u16, ReadError> {
-        u16::try_from(self.varint()?).map_err(|_| ReadError::Malformed("varint past u16"))
+        match self.bytes.get(self.at) {
+            Some(252 | 253) => Err(ReadError::Malformed("varint marker wider than u16")),
+            _ => u16::try_from(self.varint()?).map_err(|_| ReadError::Malformed("varint past u16")),
+        }
     }
 
     /// A count of things that follow, each at least one byte: a count larger than the bytes
@@ -217,6 +223,14 @@ mod tests {
         assert!(
             Reader::new(&[252, 0, 0, 1, 0]).varint_u16().is_err(),
             "65536"
+        );
+        // As bincode: a form narrower than needed is read, one wider than the type is not.
+        assert_eq!(Reader::new(&[251, 5, 0]).varint_u16(), Ok(5));
+        assert!(Reader::new(&[252, 5, 0, 0, 0]).varint_u16().is_err());
+        assert!(
+            Reader::new(&[253, 5, 0, 0, 0, 0, 0, 0, 0])
+                .varint_u32()
+                .is_err()
         );
         assert!(
             Reader::new(&[200]).count().is_err(),

@@ -56,6 +56,10 @@ pub enum ClientMsg {
 
 /// Encodes a client message; `input` is the schema's input layout ([`crate::wire::schema::Schema::input`]).
 pub fn encode_client(input: &[Encoding], msg: &ClientMsg) -> Vec<u8> {
+    debug_assert!(
+        input.len() <= MAX_INPUT_FIELDS,
+        "a checked schema's input layout"
+    );
     let mut out = Vec::with_capacity(16);
     match msg {
         ClientMsg::Input(i) => {
@@ -79,6 +83,10 @@ pub fn encode_client(input: &[Encoding], msg: &ClientMsg) -> Vec<u8> {
 pub fn decode_client(input: &[Encoding], bytes: &[u8]) -> Result<ClientMsg, ReadError> {
     if bytes.len() > CLIENT_MSG_LIMIT {
         return Err(ReadError::Malformed("client message over 64 bytes"));
+    }
+    // A checked schema never has more; a layout that did would lose fields silently.
+    if input.len() > MAX_INPUT_FIELDS {
+        return Err(ReadError::Malformed("input layout over 8 fields"));
     }
     let mut r = Reader::new(bytes);
     let msg = match r.varint_u32()? {
