@@ -301,6 +301,15 @@ impl Handler {
     }
 }
 
+/// A text frame, or a binary one that is not a client message: closed with 4000.
+fn malformed(m: &Message) -> bool {
+    match m {
+        Message::Text(_) => true,
+        Message::Binary(data) => decode_client(data).is_err(),
+        _ => false,
+    }
+}
+
 /// The bytes of one outgoing frame.
 fn frame_of(out: Outgoing) -> Bytes {
     match out {
@@ -338,6 +347,12 @@ impl Handler {
             match verdict {
                 Verdict::Allow => {}
                 Verdict::Drop => return None,
+                // A message that is itself malformed closes with 4000 whatever the count: the
+                // frames read ahead of it (charged with it) must not decide which code it gets.
+                Verdict::Close if malformed(m) => {
+                    info!(match_id = %self.handle.id, player_id = %self.player_id, "malformed message in a flood: protocol error");
+                    return Some(End::Close(CloseCode::ProtocolError));
+                }
                 Verdict::Close => {
                     info!(match_id = %self.handle.id, player_id = %self.player_id, "sustained flood: rate limited");
                     return Some(End::Close(CloseCode::RateLimited));
